@@ -1,0 +1,1 @@
+//! The `analyze` command line: one file per subcommand, argument parsing and output only.

@@ -1,0 +1,1 @@
+//! Group comparisons: per-network metrics and nonparametric statistics.

@@ -1,0 +1,2 @@
+//! Dynamical-systems analyses of a [`RecurrentMap`](crate::model::RecurrentMap): fixed and
+//! slow points, Jacobian spectra, PCA, slow manifolds and flow fields.

@@ -1,0 +1,27 @@
+//! Recurrent networks as one-step maps `x' = F_u(x)` on their state.
+//!
+//! Every analysis speaks only to [`RecurrentMap`]. Cells follow PyTorch exactly (LSTM gate rows
+//! i, f, g, o and state `[h; c]`; GRU rows r, z, n with the reset gate applied to
+//! `W_hn h + b_hn`; two bias vectors summed). Files store f32; every map computes in f64.
+
+/// A discrete-time recurrent map with its input held constant.
+///
+/// `x` has length [`state_dim`](RecurrentMap::state_dim) and `u` length
+/// [`input_dim`](RecurrentMap::input_dim). Implementations are analytic: `jacobian` returns
+/// `∂F/∂x` (state_dim × state_dim) and `vjp` returns `Jᵀ v` without forming `J`.
+pub trait RecurrentMap: Send + Sync {
+    /// Dimension of the state `x`.
+    fn state_dim(&self) -> usize;
+
+    /// Dimension of the input `u`.
+    fn input_dim(&self) -> usize;
+
+    /// Writes `F_u(x)` into `out` (length `state_dim`).
+    fn step(&self, x: &[f64], u: &[f64], out: &mut [f64]);
+
+    /// Returns the Jacobian `∂F_u/∂x` at `x`.
+    fn jacobian(&self, x: &[f64], u: &[f64]) -> nalgebra::DMatrix<f64>;
+
+    /// Writes the vector–Jacobian product `(∂F_u/∂x)ᵀ v` into `out`.
+    fn vjp(&self, x: &[f64], u: &[f64], v: &[f64], out: &mut [f64]);
+}
