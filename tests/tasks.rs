@@ -22,8 +22,7 @@ fn run_session(
     n_trials: usize,
     mut policy: impl FnMut(u32, u64) -> Action,
 ) -> Session {
-    let mut session =
-        Session {
+    let mut session = Session {
         inputs: Vec::new(),
         epochs: Vec::new(),
         actions: Vec::new(),
@@ -54,7 +53,12 @@ fn run_session(
 }
 
 fn config(seed: u64, p_catch: f64, use_blocks: bool) -> EnvConfig {
-    EnvConfig { seed, p_catch, use_blocks, ..EnvConfig::default() }
+    EnvConfig {
+        seed,
+        p_catch,
+        use_blocks,
+        ..EnvConfig::default()
+    }
 }
 
 fn env(seed: u64, p_catch: f64, use_blocks: bool) -> WaitTimeEnv {
@@ -64,7 +68,13 @@ fn env(seed: u64, p_catch: f64, use_blocks: bool) -> WaitTimeEnv {
 /// Opts out with probability 0.02 per in-trial step, drawing from its own `actions` stream.
 fn random_policy(seed: u64) -> impl FnMut(u32, u64) -> Action {
     let mut actions = stream(seed, "actions");
-    move |_, _| if actions.gen::<f64>() < 0.02 { Action::OptOut } else { Action::Wait }
+    move |_, _| {
+        if actions.gen::<f64>() < 0.02 {
+            Action::OptOut
+        } else {
+            Action::Wait
+        }
+    }
 }
 
 #[test]
@@ -74,7 +84,11 @@ fn catch_timeout_waits_30_1_s() {
     for trial in &session.trials {
         assert!(trial.catch);
         assert_eq!(trial.outcome, Outcome::Timeout);
-        assert!((trial.wait_time_s - 30.1).abs() < 1e-9, "wait time {}", trial.wait_time_s);
+        assert!(
+            (trial.wait_time_s - 30.1).abs() < 1e-9,
+            "wait time {}",
+            trial.wait_time_s
+        );
         assert_eq!(trial.decision_step - trial.start_step + 1, 602);
         assert!((trial.reward_total - 602.0 * WAIT_COST).abs() < 1e-9);
     }
@@ -90,7 +104,11 @@ fn rewarded_slices_sum_to_offer() {
         let rewards = &session.rewards[trial.start_step as usize..=trial.end_step as usize];
 
         let slices: f64 = rewards.iter().sum::<f64>() - in_trial * WAIT_COST;
-        assert!((slices - trial.offer_ul).abs() < 1e-6, "trial {}: {slices}", trial.trial);
+        assert!(
+            (slices - trial.offer_ul).abs() < 1e-6,
+            "trial {}: {slices}",
+            trial.trial
+        );
         assert!((rewards.iter().sum::<f64>() - trial.reward_total).abs() < 1e-9);
 
         // I slices: the decision step, ITI steps 1..I−1, and a last ITI step that pays 0.
@@ -132,7 +150,10 @@ fn opt_out_wait_time_is_k_plus_1_dt() {
             opt_outs += 1;
             let rewards = &session.rewards[trial.start_step as usize..=trial.end_step as usize];
             let penalty: f64 = rewards.iter().sum::<f64>() - (k + 1) as f64 * WAIT_COST;
-            assert!((penalty - OPT_OUT_PENALTY).abs() < 1e-9, "penalty {penalty}");
+            assert!(
+                (penalty - OPT_OUT_PENALTY).abs() < 1e-9,
+                "penalty {penalty}"
+            );
         }
     }
     assert!(opt_outs > 100, "only {opt_outs} opt-outs");
@@ -152,7 +173,11 @@ fn start_flag_marks_first_step_only() {
 
     for (step, (input, epoch)) in session.inputs.iter().zip(&session.epochs).enumerate() {
         let first = *epoch == Epoch::TrialStart;
-        assert_eq!(input[1], if first { 1.0 } else { 0.0 }, "start flag on step {step}");
+        assert_eq!(
+            input[1],
+            if first { 1.0 } else { 0.0 },
+            "start flag on step {step}"
+        );
         assert_eq!(input[0] != 0.0, first, "offer channel on step {step}");
         starts += usize::from(first);
     }
@@ -162,7 +187,11 @@ fn start_flag_marks_first_step_only() {
         let input = session.inputs[trial.start_step as usize];
         assert_eq!(input[0], trial.offer_ul.ln() as f32);
         let expected_previous_action = if trial.trial == 0 { 0.0 } else { 2.0 };
-        assert_eq!(input[2], 0.0, "previous reward at start of trial {}", trial.trial);
+        assert_eq!(
+            input[2], 0.0,
+            "previous reward at start of trial {}",
+            trial.trial
+        );
         assert_eq!(input[3], expected_previous_action);
     }
 }
@@ -172,7 +201,11 @@ fn inputs_carry_previous_reward_and_action() {
     let session = run_session(env(5, 0.2, true), 200, random_policy(5));
 
     for step in 1..session.inputs.len() {
-        assert_eq!(session.inputs[step][2], session.rewards[step - 1] as f32, "step {step}");
+        assert_eq!(
+            session.inputs[step][2],
+            session.rewards[step - 1] as f32,
+            "step {step}"
+        );
         let previous_action = session.actions[step - 1].code() as f32;
         assert_eq!(session.inputs[step][3], previous_action, "step {step}");
     }
@@ -199,7 +232,10 @@ fn actions_do_not_change_trial_variables() {
     let key = |t: &TrialRecord| (t.block, t.offer_ul, t.delay_s, t.catch, t.iti_steps);
     let reference: Vec<_> = waiting.trials.iter().map(key).collect();
     assert_eq!(random.trials.iter().map(key).collect::<Vec<_>>(), reference);
-    assert_eq!(quitting.trials.iter().map(key).collect::<Vec<_>>(), reference);
+    assert_eq!(
+        quitting.trials.iter().map(key).collect::<Vec<_>>(),
+        reference
+    );
 
     // The policies did behave differently.
     assert_ne!(waiting.inputs.len(), quitting.inputs.len());
@@ -228,10 +264,16 @@ fn blocks_last_40_trials_and_cycle() {
     }
 
     // Trials beyond the minimum are geometric with switch probability 0.5 (mean 1, sd √2).
-    let extra: Vec<f64> = runs[1..].iter().map(|(_, length)| (*length - 41) as f64).collect();
+    let extra: Vec<f64> = runs[1..]
+        .iter()
+        .map(|(_, length)| (*length - 41) as f64)
+        .collect();
     let mean = extra.iter().sum::<f64>() / extra.len() as f64;
     let tolerance = 5.0 * 2f64.sqrt() / (extra.len() as f64).sqrt();
-    assert!((mean - 1.0).abs() < tolerance, "mean extra trials {mean} ± {tolerance}");
+    assert!(
+        (mean - 1.0).abs() < tolerance,
+        "mean extra trials {mean} ± {tolerance}"
+    );
 }
 
 #[test]
@@ -242,27 +284,55 @@ fn catch_rate_and_mean_delay_match_settings() {
 
     // Tolerances are 5 standard errors of the mean.
     let catch_rate = session.trials.iter().filter(|t| t.catch).count() as f64 / n;
-    assert!((catch_rate - 0.2).abs() < 5.0 * (0.16 / n).sqrt(), "catch rate {catch_rate}");
+    assert!(
+        (catch_rate - 0.2).abs() < 5.0 * (0.16 / n).sqrt(),
+        "catch rate {catch_rate}"
+    );
 
     let mean_delay = session.trials.iter().map(|t| t.delay_s).sum::<f64>() / n;
-    assert!((mean_delay - 2.5).abs() < 5.0 * 2.5 / n.sqrt(), "mean delay {mean_delay}");
+    assert!(
+        (mean_delay - 2.5).abs() < 5.0 * 2.5 / n.sqrt(),
+        "mean delay {mean_delay}"
+    );
 
-    let mean_iti = session.trials.iter().map(|t| f64::from(t.iti_steps)).sum::<f64>() / n;
+    let mean_iti = session
+        .trials
+        .iter()
+        .map(|t| f64::from(t.iti_steps))
+        .sum::<f64>()
+        / n;
     let iti_sd = ((f64::from(MAX_ITI_STEPS).powi(2) - 1.0) / 12.0).sqrt();
-    assert!((mean_iti - 10.5).abs() < 5.0 * iti_sd / n.sqrt(), "mean ITI {mean_iti}");
-    assert!(session.trials.iter().all(|t| (1..=MAX_ITI_STEPS).contains(&t.iti_steps)));
+    assert!(
+        (mean_iti - 10.5).abs() < 5.0 * iti_sd / n.sqrt(),
+        "mean ITI {mean_iti}"
+    );
+    assert!(session
+        .trials
+        .iter()
+        .all(|t| (1..=MAX_ITI_STEPS).contains(&t.iti_steps)));
 
     // Offers in the mixed block are uniform over five volumes.
     for volume in [5.0, 10.0, 20.0, 40.0, 80.0] {
-        let share = session.trials.iter().filter(|t| t.offer_ul == volume).count() as f64 / n;
-        assert!((share - 0.2).abs() < 5.0 * (0.16 / n).sqrt(), "{volume} µL share {share}");
+        let share = session
+            .trials
+            .iter()
+            .filter(|t| t.offer_ul == volume)
+            .count() as f64
+            / n;
+        assert!(
+            (share - 0.2).abs() < 5.0 * (0.16 / n).sqrt(),
+            "{volume} µL share {share}"
+        );
     }
 }
 
 #[test]
 fn no_block_no_catch_stage_is_mixed_without_catch() {
     let session = run_session(env(11, 0.0, false), 2000, |_, _| Action::OptOut);
-    assert!(session.trials.iter().all(|t| t.block == Block::Mixed && !t.catch));
+    assert!(session
+        .trials
+        .iter()
+        .all(|t| t.block == Block::Mixed && !t.catch));
 }
 
 #[test]
@@ -271,7 +341,10 @@ fn disallowed_action_is_rejected_without_change() {
     let input = env.input();
 
     let error = env.step(Action::Iti).unwrap_err().to_string();
-    assert!(error.contains("Iti") && error.contains("expected wait or opt_out"), "{error}");
+    assert!(
+        error.contains("Iti") && error.contains("expected wait or opt_out"),
+        "{error}"
+    );
     assert_eq!(env.steps_taken(), 0);
     assert_eq!(env.input(), input);
 
@@ -285,16 +358,24 @@ fn disallowed_action_is_rejected_without_change() {
 #[test]
 fn invalid_config_is_rejected() {
     for p_catch in [-0.1, 1.5, f64::NAN] {
-        let error = WaitTimeEnv::new(config(0, p_catch, true)).unwrap_err().to_string();
+        let error = WaitTimeEnv::new(config(0, p_catch, true))
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("p_catch"), "{error}");
     }
-    let noisy = EnvConfig { input_noise_std: [-1.0, 0.0], ..EnvConfig::default() };
+    let noisy = EnvConfig {
+        input_noise_std: [-1.0, 0.0],
+        ..EnvConfig::default()
+    };
     assert!(WaitTimeEnv::new(noisy).is_err());
 }
 
 #[test]
 fn input_noise_leaves_clean_input_and_trials_unchanged() {
-    let noisy_config = EnvConfig { input_noise_std: [5.0, 0.1], ..config(13, 0.2, true) };
+    let noisy_config = EnvConfig {
+        input_noise_std: [5.0, 0.1],
+        ..config(13, 0.2, true)
+    };
     let mut noisy = WaitTimeEnv::new(noisy_config).unwrap();
     let mut clean = env(13, 0.2, true);
 
@@ -303,7 +384,11 @@ fn input_noise_leaves_clean_input_and_trials_unchanged() {
         assert_eq!(noisy.clean_input(), clean.input());
         differing += usize::from(noisy.input() != clean.input());
         assert!(noisy.input()[0] >= 0.0);
-        let action = if clean.in_iti() { Action::Iti } else { Action::Wait };
+        let action = if clean.in_iti() {
+            Action::Iti
+        } else {
+            Action::Wait
+        };
         assert_eq!(noisy.step(action).unwrap(), clean.step(action).unwrap());
     }
     assert!(differing > 4000, "noise changed only {differing} inputs");

@@ -1,9 +1,10 @@
 //! Task generators: the temporal-wagering environment, the kindergarten curriculum's
-//! supervised tasks, block inference, and the 3-bit flip-flop.
+//! supervised tasks, block inference, and the N-bit flip-flop.
 //!
 //! Every generator is seeded through [`crate::rng::stream`] with one named stream per purpose,
-//! so the same seed gives the same bytes on every machine and thread count. Training data are
-//! f32; quantities that are summed or compared in tests (rewards, delays) stay f64.
+//! so the same seed gives the same values on every machine and thread count. Supervised data
+//! are f32. The environment's rewards and delays are f64, so a trial's reward slices sum to
+//! its offer to rounding.
 
 pub mod batch;
 pub mod flipflop;
@@ -13,10 +14,13 @@ pub mod optimal;
 pub mod wait_time;
 
 pub use batch::SupervisedBatch;
-
-
-
+pub use flipflop::{flipflop_task, FlipFlopConfig};
+pub use inference::{inference_task, InferenceBatch, InferenceConfig};
+pub use kindergarten::{
+    intermediate_task, simple_task, INTERMEDIATE_LENGTHS, REGULARIZER_LENGTHS, SIMPLE_STEPS,
+};
+pub use optimal::{expected_value_of_waiting, optimal_wait_time, WaitingCosts};
 pub use wait_time::{
-    named_input, Action, Block, EnvConfig, Epoch, Outcome, StepOutcome, TrialRecord,
-    WaitTimeEnv, NAMED_INPUTS,
+    named_input, Action, Block, EnvConfig, Epoch, Outcome, StepOutcome, TrialRecord, WaitTimeEnv,
+    NAMED_INPUTS,
 };

@@ -106,7 +106,11 @@ impl Default for BlockSchedule {
 impl BlockSchedule {
     /// Starts in a mixed block with counter 1, as if a high block preceded it.
     pub fn new() -> Self {
-        Self { current: Block::Mixed, last_non_mixed: Block::High, counter: 1 }
+        Self {
+            current: Block::Mixed,
+            last_non_mixed: Block::High,
+            counter: 1,
+        }
     }
 
     /// Block of the current trial.
@@ -148,7 +152,10 @@ mod tests {
             assert_eq!(block.to_string().parse::<Block>().unwrap(), block);
         }
         let error = "medium".parse::<Block>().unwrap_err().to_string();
-        assert!(error.contains("medium") && error.contains("mixed, high or low"), "{error}");
+        assert!(
+            error.contains("medium") && error.contains("mixed, high or low"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -69,7 +69,12 @@ pub struct EnvConfig {
 
 impl Default for EnvConfig {
     fn default() -> Self {
-        Self { seed: 0, p_catch: DEFAULT_P_CATCH, use_blocks: true, input_noise_std: [0.0, 0.0] }
+        Self {
+            seed: 0,
+            p_catch: DEFAULT_P_CATCH,
+            use_blocks: true,
+            input_noise_std: [0.0, 0.0],
+        }
     }
 }
 
@@ -233,12 +238,23 @@ impl WaitTimeEnv {
     /// phase (see [`in_iti`](Self::in_iti)).
     pub fn step(&mut self, action: Action) -> Result<StepOutcome> {
         let epoch = self.epoch();
-        let allowed = if self.in_iti { action == Action::Iti } else { action != Action::Iti };
+        let allowed = if self.in_iti {
+            action == Action::Iti
+        } else {
+            action != Action::Iti
+        };
         if !allowed {
-            let expected = if self.in_iti { "iti" } else { "wait or opt_out" };
+            let expected = if self.in_iti {
+                "iti"
+            } else {
+                "wait or opt_out"
+            };
             return Err(Error::invalid(
                 "action",
-                format!("{action:?} on step {} ({epoch:?}); expected {expected}", self.step_index),
+                format!(
+                    "{action:?} on step {} ({epoch:?}); expected {expected}",
+                    self.step_index
+                ),
             ));
         }
 
@@ -259,14 +275,22 @@ impl WaitTimeEnv {
         };
         self.reward_sum += reward;
 
-        let finished_trial = if trial_ends { Some(self.finish_trial()) } else { None };
+        let finished_trial = if trial_ends {
+            Some(self.finish_trial())
+        } else {
+            None
+        };
 
         self.previous_reward = reward;
         self.previous_action = action;
         self.step_index += 1;
         self.prepare_input();
 
-        Ok(StepOutcome { reward, epoch, finished_trial })
+        Ok(StepOutcome {
+            reward,
+            epoch,
+            finished_trial,
+        })
     }
 
     /// Applies an allowed in-trial action and returns the step's reward.
@@ -345,11 +369,20 @@ impl WaitTimeEnv {
     /// Builds the next step's input from the current trial and the previous step.
     fn prepare_input(&mut self) {
         let first_step = self.epoch() == Epoch::TrialStart;
-        let offer = if first_step { self.plan.offer_ul.ln() } else { 0.0 };
+        let offer = if first_step {
+            self.plan.offer_ul.ln()
+        } else {
+            0.0
+        };
         let start_flag = if first_step { 1.0 } else { 0.0 };
         let action_code = self.previous_action.code() as f32;
 
-        self.clean_input = [offer as f32, start_flag, self.previous_reward as f32, action_code];
+        self.clean_input = [
+            offer as f32,
+            start_flag,
+            self.previous_reward as f32,
+            action_code,
+        ];
         self.input = self.clean_input;
 
         let [offer_std, reward_std] = self.config.input_noise_std;

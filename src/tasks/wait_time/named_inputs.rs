@@ -34,7 +34,10 @@ pub fn named_input(name: &str, offer_ul: f64) -> Result<[f64; 4]> {
         }
         other => Err(Error::invalid(
             "input name",
-            format!("'{other}' is unknown; expected one of {}", NAMED_INPUTS.join(", ")),
+            format!(
+                "'{other}' is unknown; expected one of {}",
+                NAMED_INPUTS.join(", ")
+            ),
         )),
     }
 }
@@ -47,7 +50,10 @@ mod tests {
     fn named_inputs_have_documented_values() {
         assert_eq!(named_input("wait", 20.0).unwrap(), [0.0, 0.0, -0.05, 0.0]);
         assert_eq!(named_input("iti", 20.0).unwrap(), [0.0, 0.0, 0.0, 2.0]);
-        assert_eq!(named_input("trial-start", 80.0).unwrap(), [80f64.ln(), 1.0, 0.0, 2.0]);
+        assert_eq!(
+            named_input("trial-start", 80.0).unwrap(),
+            [80f64.ln(), 1.0, 0.0, 2.0]
+        );
     }
 
     #[test]

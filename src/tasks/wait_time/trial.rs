@@ -177,7 +177,11 @@ pub struct TrialSampler {
 impl TrialSampler {
     /// Creates a sampler from its two streams.
     pub fn new(trials: ChaCha8Rng, itis: ChaCha8Rng, p_catch: f64) -> Self {
-        Self { trials, itis, p_catch }
+        Self {
+            trials,
+            itis,
+            p_catch,
+        }
     }
 
     /// Draws the next trial's plan in `block`.
@@ -238,7 +242,10 @@ mod tests {
     #[test]
     fn serde_names_are_lowercase() {
         assert_eq!(serde_json::to_string(&Block::High).unwrap(), "\"high\"");
-        assert_eq!(serde_json::to_string(&Outcome::OptedOut).unwrap(), "\"opted_out\"");
+        assert_eq!(
+            serde_json::to_string(&Outcome::OptedOut).unwrap(),
+            "\"opted_out\""
+        );
     }
 
     #[test]
