@@ -393,3 +393,434 @@ fn input_noise_leaves_clean_input_and_trials_unchanged() {
     }
     assert!(differing > 4000, "noise changed only {differing} inputs");
 }
+
+// ---------------------------------------------------------------------------------------
+// Supervised datasets
+// ---------------------------------------------------------------------------------------
+
+use rnn_dynamics::tasks::{
+    expected_value_of_waiting, flipflop_task, inference_task, intermediate_task, optimal_wait_time,
+    simple_task, FlipFlopConfig, InferenceConfig, SupervisedBatch, WaitingCosts,
+    INTERMEDIATE_LENGTHS, REGULARIZER_LENGTHS, SIMPLE_STEPS,
+};
+
+/// Checks that the targets of sequence `b` are memory, count and integration of sub-trials
+/// that start where the start flag is 1; `count_offset` is the count of a first step.
+fn check_supervised_targets(data: &SupervisedBatch, b: usize, count_offset: f64) {
+    let mut offer = f64::NAN;
+    let mut t = 0;
+    let mut reward_sum = 0.0;
+
+    for step in 0..data.steps {
+        let input = data.input(b, step);
+        let target = data.target(b, step);
+        if input[1] == 1.0 {
+            offer = f64::from(input[0]);
+            t = 0;
+            reward_sum = 0.0;
+        } else {
+            assert_eq!(
+                input[0], 0.0,
+                "offer shown off the first step (sequence {b}, step {step})"
+            );
+            assert_eq!(input[1], 0.0);
+        }
+        reward_sum += f64::from(input[2]);
+
+        assert_eq!(
+            f64::from(target[0]),
+            offer,
+            "memory (sequence {b}, step {step})"
+        );
+        let count = (t as f64 + count_offset) / 100.0;
+        assert!(
+            (f64::from(target[1]) - count).abs() < 1e-6,
+            "count (sequence {b}, step {step})"
+        );
+        let mean = reward_sum / (t + 1) as f64;
+        assert!(
+            (f64::from(target[2]) - mean).abs() < 1e-5 * (1.0 + mean.abs()),
+            "integration (sequence {b}, step {step}): {} vs {mean}",
+            target[2]
+        );
+        t += 1;
+    }
+}
+
+#[test]
+fn intermediate_lengths_sum_to_652() {
+    assert_eq!(INTERMEDIATE_LENGTHS.iter().sum::<usize>(), 652);
+    assert_eq!(REGULARIZER_LENGTHS.iter().sum::<usize>(), 45);
+    let data = intermediate_task(3, &INTERMEDIATE_LENGTHS, 10).unwrap();
+    assert_eq!(data.steps, 652);
+    assert_eq!(data.inputs.len(), 3 * 652 * 4);
+    assert_eq!(data.targets.len(), 3 * 652 * 3);
+}
+
+#[test]
+fn simple_targets_are_memory_count_integration() {
+    let data = simple_task(200, SIMPLE_STEPS, 0).unwrap();
+    assert_eq!(
+        (data.batch, data.steps, data.input_dim, data.target_dim),
+        (200, 20, 4, 3)
+    );
+
+    let mut opt_outs = 0;
+    for b in 0..data.batch {
+        check_supervised_targets(&data, b, 0.0);
+        assert_eq!(data.input(b, 0)[1], 1.0);
+        assert!([5f32, 10.0, 20.0, 40.0, 80.0]
+            .iter()
+            .any(|v| v.ln() == data.input(b, 0)[0]));
+
+        let offer = f64::from(data.input(b, 0)[0]).exp();
+        let last = data.input(b, SIMPLE_STEPS - 1);
+        let opted_out = last[3] == 1.0;
+        opt_outs += usize::from(opted_out);
+        let (low, high) = if opted_out {
+            (-0.1, 0.9)
+        } else {
+            (offer, offer + 1.0)
+        };
+        let reward = f64::from(last[2]);
+        assert!(
+            reward >= low - 1e-4 && reward < high + 1e-4,
+            "last reward {reward}"
+        );
+
+        for t in 0..SIMPLE_STEPS - 1 {
+            let input = data.input(b, t);
+            assert!(
+                (0.0..1.0).contains(&input[2]) && input[3] == 0.0,
+                "step {t}: {input:?}"
+            );
+        }
+    }
+    assert_eq!(opt_outs, 20);
+}
+
+#[test]
+fn intermediate_targets_restart_per_sub_trial() {
+    let data = intermediate_task(100, &INTERMEDIATE_LENGTHS, 10).unwrap();
+    let mut sorted_lengths = INTERMEDIATE_LENGTHS.to_vec();
+    sorted_lengths.sort_unstable();
+
+    let mut orders = std::collections::HashSet::new();
+    for b in 0..data.batch {
+        check_supervised_targets(&data, b, 0.0);
+
+        let starts: Vec<usize> = (0..data.steps)
+            .filter(|&t| data.input(b, t)[1] == 1.0)
+            .collect();
+        let mut lengths: Vec<usize> = starts.windows(2).map(|w| w[1] - w[0]).collect();
+        lengths.push(data.steps - starts.last().unwrap());
+        orders.insert(lengths.clone());
+        lengths.sort_unstable();
+        assert_eq!(
+            lengths, sorted_lengths,
+            "sequence {b} is not a permutation of the lengths"
+        );
+    }
+    assert!(
+        orders.len() > 90,
+        "only {} distinct orders in 100 sequences",
+        orders.len()
+    );
+}
+
+#[test]
+fn intermediate_contains_opt_outs() {
+    let data = intermediate_task(500, &INTERMEDIATE_LENGTHS, 10).unwrap();
+    let sub_trials = 500.0 * INTERMEDIATE_LENGTHS.len() as f64;
+    let opt_outs = data
+        .inputs
+        .chunks(4)
+        .filter(|input| input[3] == 1.0)
+        .count() as f64;
+
+    // Each sub-trial opts out with probability 0.1; tolerance is 5 standard errors.
+    let rate = opt_outs / sub_trials;
+    assert!(
+        (rate - 0.1).abs() < 5.0 * (0.09 / sub_trials).sqrt(),
+        "opt-out rate {rate}"
+    );
+}
+
+#[test]
+fn datasets_depend_only_on_seed() {
+    assert_eq!(
+        simple_task(50, 20, 1).unwrap(),
+        simple_task(50, 20, 1).unwrap()
+    );
+    assert_ne!(
+        simple_task(50, 20, 1).unwrap(),
+        simple_task(50, 20, 2).unwrap()
+    );
+    assert_eq!(
+        intermediate_task(20, &REGULARIZER_LENGTHS, 0).unwrap(),
+        intermediate_task(20, &REGULARIZER_LENGTHS, 0).unwrap()
+    );
+    assert_ne!(
+        intermediate_task(20, &REGULARIZER_LENGTHS, 0).unwrap(),
+        intermediate_task(20, &REGULARIZER_LENGTHS, 1).unwrap()
+    );
+
+    let small = InferenceConfig {
+        sequences: 3,
+        trials: 60,
+        ..InferenceConfig::default()
+    };
+    let other = InferenceConfig {
+        seed: 1,
+        ..small.clone()
+    };
+    assert_eq!(
+        inference_task(&small).unwrap(),
+        inference_task(&small).unwrap()
+    );
+    assert_ne!(
+        inference_task(&small).unwrap().data,
+        inference_task(&other).unwrap().data
+    );
+
+    let flipflop = FlipFlopConfig::default();
+    let other = FlipFlopConfig {
+        seed: 1,
+        ..flipflop.clone()
+    };
+    assert_eq!(
+        flipflop_task(&flipflop).unwrap(),
+        flipflop_task(&flipflop).unwrap()
+    );
+    assert_ne!(
+        flipflop_task(&flipflop).unwrap(),
+        flipflop_task(&other).unwrap()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Block inference
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn inference_masks_are_per_sequence() {
+    let batch = inference_task(&InferenceConfig::default()).unwrap();
+    let data = &batch.data;
+    assert_eq!(data.batch, 20);
+    assert!(data.steps > 15_000, "only {} steps", data.steps);
+
+    for b in 0..data.batch {
+        for t in 0..data.steps {
+            let flag = data.input(b, t)[1] == 1.0;
+            assert_eq!(
+                batch.trial_start[b * data.steps + t],
+                flag,
+                "sequence {b}, step {t}"
+            );
+        }
+    }
+    let first = &batch.trial_start[..data.steps];
+    for b in 1..data.batch {
+        assert_ne!(
+            &batch.trial_start[b * data.steps..(b + 1) * data.steps],
+            first
+        );
+    }
+}
+
+#[test]
+fn inference_inputs_and_targets() {
+    let config = InferenceConfig {
+        sequences: 5,
+        ..InferenceConfig::default()
+    };
+    let batch = inference_task(&config).unwrap();
+    let data = &batch.data;
+
+    let mut trials = 0;
+    let mut opt_outs = 0;
+    for b in 0..data.batch {
+        // Count is 1/100 on a trial's first step.
+        check_supervised_targets(data, b, 1.0);
+
+        let mut offer = 0.0;
+        for t in 0..data.steps {
+            let input = data.input(b, t);
+            let label = batch.block_labels[b * data.steps + t];
+            let block = Block::ALL[label as usize];
+            if input[1] == 1.0 {
+                trials += 1;
+                offer = f64::from(input[0]).exp();
+                let nearest = block.offers_ul().iter().any(|v| (v - offer).abs() < 1e-3);
+                assert!(nearest, "offer {offer} outside the {block} block");
+            } else {
+                assert_eq!(
+                    label,
+                    batch.block_labels[b * data.steps + t - 1],
+                    "label changed mid-trial"
+                );
+            }
+
+            // Wait cost on every step, plus the outcome on a trial's last step.
+            let last = t + 1 == data.steps || data.input(b, t + 1)[1] == 1.0;
+            let reward = f64::from(input[2]);
+            if input[3] == 1.0 {
+                assert!(last);
+                opt_outs += 1;
+                assert!((reward - (WAIT_COST + OPT_OUT_PENALTY)).abs() < 1e-6);
+            } else if last && t + 1 < data.steps {
+                assert!(
+                    (reward - (WAIT_COST + offer)).abs() < 1e-4,
+                    "reward {reward}"
+                );
+            } else if !last {
+                assert!((reward - WAIT_COST).abs() < 1e-7);
+            }
+        }
+    }
+
+    // About 30 % of trials are opt-outs (exactly 30 % before the cut to a common length).
+    let share = opt_outs as f64 / trials as f64;
+    assert!((share - 0.3).abs() < 0.03, "opt-out share {share}");
+}
+
+#[test]
+fn inference_blocks_follow_environment_order() {
+    let config = InferenceConfig {
+        sequences: 4,
+        trials: 1000,
+        ..InferenceConfig::default()
+    };
+    let batch = inference_task(&config).unwrap();
+    let steps = batch.data.steps;
+    let cycle = [Block::Mixed, Block::Low, Block::Mixed, Block::High];
+
+    for b in 0..config.sequences {
+        let mut runs: Vec<(u8, usize)> = Vec::new();
+        for t in (0..steps).filter(|&t| batch.trial_start[b * steps + t]) {
+            let label = batch.block_labels[b * steps + t];
+            match runs.last_mut() {
+                Some((current, trials)) if *current == label => *trials += 1,
+                _ => runs.push((label, 1)),
+            }
+        }
+        runs.pop();
+
+        assert!(
+            runs.len() >= 4,
+            "sequence {b} has {} complete blocks",
+            runs.len()
+        );
+        for (index, (label, trials)) in runs.iter().enumerate() {
+            assert_eq!(
+                *label,
+                cycle[index % 4].code(),
+                "sequence {b}, block {index}"
+            );
+            assert!(
+                *trials >= 40,
+                "sequence {b}, block {index}: {trials} trials"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Optimal policy
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn optimal_wait_times_match_reference() {
+    let costs = WaitingCosts::default();
+    let expected = [
+        (5.0, 1.18),
+        (10.0, 2.91),
+        (20.0, 4.64),
+        (40.0, 6.37),
+        (80.0, 8.11),
+    ];
+    for (offer, t_star) in expected {
+        let t = optimal_wait_time(offer, &costs).unwrap();
+        assert!(
+            (t - t_star).abs() < 0.01,
+            "{offer} µL: {t} s, expected {t_star} s"
+        );
+    }
+
+    // Small offers never justify waiting.
+    assert_eq!(optimal_wait_time(1.0, &costs).unwrap(), 0.0);
+    let all_catch = WaitingCosts {
+        p_catch: 1.0,
+        ..costs.clone()
+    };
+    assert_eq!(optimal_wait_time(80.0, &all_catch).unwrap(), 0.0);
+}
+
+#[test]
+fn expected_value_matches_integration() {
+    let costs = WaitingCosts::default();
+    let WaitingCosts {
+        cost_per_s: kappa,
+        mean_delay_s: lambda,
+        p_catch: p,
+        opt_out_reward,
+    } = costs.clone();
+
+    for (offer, wait) in [(5.0, 0.0), (20.0, 1.5), (80.0, 7.0), (40.0, 25.0)] {
+        // Simpson's rule over the reward time D in [0, wait].
+        let n = 20_000;
+        let h = wait / n as f64;
+        let integrand = |d: f64| (offer - kappa * d) * (-d / lambda).exp() / lambda;
+        let mut rewarded = 0.0;
+        for i in 0..=n {
+            let weight = if i == 0 || i == n {
+                1.0
+            } else if i % 2 == 1 {
+                4.0
+            } else {
+                2.0
+            };
+            rewarded += weight * integrand(i as f64 * h);
+        }
+        rewarded *= h / 3.0;
+
+        let gave_up = -kappa * wait + opt_out_reward;
+        let survival = (-wait / lambda).exp();
+        let numeric = (1.0 - p) * (rewarded + survival * gave_up) + p * gave_up;
+
+        let closed = expected_value_of_waiting(wait, offer, &costs).unwrap();
+        assert!(
+            (closed - numeric).abs() < 1e-8,
+            "{offer} µL, {wait} s: {closed} vs {numeric}"
+        );
+    }
+}
+
+#[test]
+fn optimal_policy_rejects_bad_values() {
+    let costs = WaitingCosts::default();
+    assert!(optimal_wait_time(0.0, &costs)
+        .unwrap_err()
+        .to_string()
+        .contains("offer"));
+    assert!(expected_value_of_waiting(-1.0, 20.0, &costs)
+        .unwrap_err()
+        .to_string()
+        .contains("-1"));
+    let bad = WaitingCosts {
+        mean_delay_s: 0.0,
+        ..costs.clone()
+    };
+    assert!(optimal_wait_time(20.0, &bad)
+        .unwrap_err()
+        .to_string()
+        .contains("mean delay"));
+    let bad = WaitingCosts {
+        p_catch: 2.0,
+        ..costs
+    };
+    assert!(optimal_wait_time(20.0, &bad)
+        .unwrap_err()
+        .to_string()
+        .contains("p_catch"));
+}

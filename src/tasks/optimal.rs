@@ -60,12 +60,13 @@ impl WaitingCosts {
     }
 }
 
-/// Computes the wait time in seconds after which opting out pays better than waiting:
+/// Computes the reference optimal wait time in seconds,
 /// `t*(R) = λ [ln(R(1 − p)) − ln(κλ)]`, clipped at 0.
 ///
-/// At `t*` the density of reward arrival, `(1 − p) R e^{−t/λ} / λ`, falls to the cost rate
-/// κ. With the default costs this gives 1.18, 2.91, 4.64, 6.37 and 8.11 s for 5, 10, 20, 40
-/// and 80 µL.
+/// `t*` is the time at which the unconditional density of reward arrival,
+/// `(1 − p) R e^{−t/λ} / λ`, falls to the cost rate κ; it is the closed form the original
+/// study plots, not the maximiser of [`expected_value_of_waiting`]. With the default costs
+/// it gives 1.18, 2.91, 4.64, 6.37 and 8.11 s for 5, 10, 20, 40 and 80 µL.
 pub fn optimal_wait_time(offer_ul: f64, costs: &WaitingCosts) -> Result<f64> {
     costs.validate()?;
     check_offer(offer_ul)?;
