@@ -4,8 +4,8 @@
 //! Each sequence runs the wagering task's block process (first block mixed, ≥ 40 trials,
 //! then mixed → low → mixed → high) over back-to-back trials without ITI and without catch
 //! trials. A trial with delay `D` (exponential, mean 2.5 s) lasts ⌊D/dt⌋ + 1 steps, capped
-//! at 601. A fixed share of trials are opt-outs, ending with the penalty −2 and action 1 on
-//! their last step; a fixed share of those are fast opt-outs that last a single step.
+//! at 601. A fixed share of trials are opt-outs, which end with the penalty −2 and action 1
+//! on their last step. A fixed share of those are fast opt-outs that last a single step.
 //!
 //! Inputs per step: `ln V` and the start flag on a trial's first step; the reward channel
 //! is the wait cost −0.05 on every step plus the outcome (V, or −2) on the trial's last
@@ -29,7 +29,7 @@ use super::wait_time::{Block, BlockSchedule, DT_S, MEAN_DELAY_S, OPT_OUT_PENALTY
 use crate::error::{Error, Result};
 use crate::rng::indexed_stream;
 
-/// Longest trial in steps (delays of 30 s or more).
+/// Maximum trial length in steps, reached by delays of 30 s or more.
 const MAX_TRIAL_STEPS: usize = 601;
 
 /// Settings of a block-inference dataset. The defaults are the study's sizes.

@@ -147,9 +147,9 @@ fn write_sub_trial(
     }
 }
 
-fn check_positive(what: &str, value: usize) -> Result<()> {
+fn check_positive(name: &str, value: usize) -> Result<()> {
     if value == 0 {
-        return Err(Error::invalid(what, "0; expected at least 1"));
+        return Err(Error::invalid(name, "0; expected at least 1"));
     }
     Ok(())
 }

@@ -46,7 +46,7 @@ pub const WAIT_COST: f64 = -0.05;
 /// Total penalty of an opt-out, paid in ITI slices like a reward.
 pub const OPT_OUT_PENALTY: f64 = -2.0;
 
-/// Longest inter-trial interval in steps (the shortest is 1).
+/// Maximum inter-trial interval in steps (the minimum is 1).
 pub const MAX_ITI_STEPS: u32 = 20;
 
 /// Catch-trial probability of the catch and block stages.
@@ -98,7 +98,7 @@ impl EnvConfig {
     }
 }
 
-/// What one call to [`WaitTimeEnv::step`] produced.
+/// Result of one call to [`WaitTimeEnv::step`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepOutcome {
     /// Reward of this step. Kept in f64 so a trial's slices sum to its offer to rounding.
@@ -190,8 +190,8 @@ impl WaitTimeEnv {
         self.clean_input
     }
 
-    /// Whether the next step is in the ITI, where only [`Action::Iti`] is allowed; otherwise
-    /// only [`Action::Wait`] and [`Action::OptOut`] are.
+    /// Returns whether the next step is in the ITI. There only [`Action::Iti`] is allowed,
+    /// and in a trial only [`Action::Wait`] and [`Action::OptOut`] are.
     pub fn in_iti(&self) -> bool {
         self.in_iti
     }
