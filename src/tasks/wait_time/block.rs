@@ -86,7 +86,7 @@ impl FromStr for Block {
 /// The block sequence mixed → low → mixed → high → mixed → …
 ///
 /// A counter counts trials in the current block. After each trial, a counter below
-/// [`MIN_BLOCK_COUNTER`] is incremented; otherwise the block switches with probability
+/// [`MIN_BLOCK_COUNTER`] is incremented. Otherwise the block switches with probability
 /// [`SWITCH_PROBABILITY`] (counter reset to 0) or stays (counter incremented). A switch from
 /// low or high always goes to mixed. A switch from mixed goes to whichever of low and high
 /// was not visited last, starting with low.

@@ -2,7 +2,7 @@
 //!
 //! Each trial offers a volume `v` (µL, shown as `ln v` on the trial's first step). Waiting
 //! costs [`WAIT_COST`] per in-trial step. The reward arrives after an exponential delay
-//! (mean 2.5 s) unless the trial is a catch trial; opting out ends the trial with
+//! (mean 2.5 s) unless the trial is a catch trial. Opting out ends the trial with
 //! [`OPT_OUT_PENALTY`]. An inter-trial interval (ITI) of `I` steps (uniform on 1..=20)
 //! follows, and the reward or penalty is paid in `I` equal slices: the first on the decision
 //! step, then on ITI steps 1..I−1, while the last ITI step pays 0. A catch trial that is never
@@ -55,15 +55,15 @@ pub const DEFAULT_P_CATCH: f64 = 0.2;
 /// Settings of one session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnvConfig {
-    /// Run seed; the streams `trials`, `itis`, `blocks` and `input-noise` derive from it.
+    /// Run seed, from which the streams `trials`, `itis`, `blocks` and `input-noise` derive.
+    /// Give each session its own seed for a new trial sequence.
     pub seed: u64,
     /// Probability that a trial is a catch trial, in [0, 1] (0 in the no-catch stage).
     pub p_catch: f64,
-    /// Whether blocks switch (block stage); otherwise every trial is mixed.
+    /// Whether blocks switch (block stage). Without blocks every trial is mixed.
     pub use_blocks: bool,
-    /// Standard deviation of Gaussian noise on the offer volume (µL, channel 0, applied
-    /// before the log) and on the previous reward (channel 1 of this array, input channel
-    /// 2). Zero by default.
+    /// Standard deviations of Gaussian input noise, zero by default: `[offer volume in µL
+    /// (input channel 0, added before the log), previous reward (input channel 2)]`.
     pub input_noise_std: [f64; 2],
 }
 
