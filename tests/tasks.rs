@@ -343,7 +343,7 @@ fn disallowed_action_is_rejected_without_change() {
     let input = env.input();
 
     let error = env.step(Action::Iti).unwrap_err().to_string();
-    assert!(error.contains("Iti"), "{error}");
+    assert!(error.contains("iti on step 0 (in a trial)"), "{error}");
     assert!(error.contains("expected wait or opt_out"), "{error}");
     assert_eq!(env.steps_taken(), 0);
     assert_eq!(env.input(), input);

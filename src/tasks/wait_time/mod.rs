@@ -244,15 +244,16 @@ impl WaitTimeEnv {
             action != Action::Iti
         };
         if !allowed {
-            let expected = if self.in_iti {
-                "iti"
+            let (phase, expected) = if self.in_iti {
+                ("in the ITI", "iti")
             } else {
-                "wait or opt_out"
+                ("in a trial", "wait or opt_out")
             };
             return Err(Error::invalid(
                 "action",
                 format!(
-                    "{action:?} on step {} ({epoch:?}); expected {expected}",
+                    "{} on step {} ({phase}); expected {expected}",
+                    action.as_str(),
                     self.step_index
                 ),
             ));

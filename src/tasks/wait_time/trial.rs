@@ -34,6 +34,15 @@ impl Action {
         }
     }
 
+    /// Returns the name used in files and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Wait => "wait",
+            Action::OptOut => "opt_out",
+            Action::Iti => "iti",
+        }
+    }
+
     /// Converts a policy index (0 wait, 1 opt-out, 2 ITI) into an action.
     pub fn from_code(code: usize) -> Result<Self> {
         match code {
