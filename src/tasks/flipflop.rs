@@ -89,7 +89,7 @@ mod tests {
         let data = flipflop_task(&FlipFlopConfig::default()).unwrap();
         for b in 0..data.batch {
             for channel in 0..3 {
-                let mut held = 0.0;
+                let mut held_sign = 0.0;
                 for t in 0..data.steps {
                     let pulse = data.input(b, t)[channel];
                     assert!(matches!(pulse, -1.0 | 0.0 | 1.0));
@@ -97,9 +97,9 @@ mod tests {
                         assert_ne!(pulse, 0.0, "no pulse at t = 0");
                     }
                     if pulse != 0.0 {
-                        held = pulse;
+                        held_sign = pulse;
                     }
-                    assert_eq!(data.target(b, t)[channel], held);
+                    assert_eq!(data.target(b, t)[channel], held_sign);
                 }
             }
         }
