@@ -432,7 +432,7 @@ mod tests {
     fn line_attractor_candidates(count: usize) -> Vec<CandidatePoint> {
         let jacobian = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.0, 0.5]);
         // The Jacobian is symmetric, so its eigenvalues are real.
-        let moduli: Vec<f64> = jacobian.symmetric_eigenvalues().iter().map(|l| l.abs()).collect();
+        let moduli: Vec<f64> = jacobian.symmetric_eigenvalues().iter().map(|l: &f64| l.abs()).collect();
         (0..count)
             .map(|k| {
                 let t = -1.0 + 2.0 * k as f64 / (count - 1) as f64;
