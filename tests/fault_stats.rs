@@ -1,9 +1,9 @@
 //! Fault classes of the statistics, clustering and PCA code, checked through the public API.
 //!
-//! Each test pins values computed by full enumeration or from the defining formula, so a
-//! regression to a known wrong implementation (no tie correction, one-sided tests without
-//! direction, asymptotic KS p-values for tiny groups, an index-dependent DBSCAN boundary,
-//! a 0-based PCA dimension, a pooled SEM per block) fails here.
+//! Each test pins values computed by full enumeration or from the defining formula. A
+//! regression to a known wrong implementation fails here: no tie correction, one-sided tests
+//! without direction, asymptotic KS p-values for tiny groups, an index-dependent DBSCAN
+//! boundary, a 0-based PCA dimension, or a block SEM taken from the pooled blocks.
 
 use ndarray::Array2;
 use rnn_dynamics::behavior::{analyze_behavior, BehaviorOptions, BehaviorTrial, Block, Outcome};

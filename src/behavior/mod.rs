@@ -41,7 +41,7 @@ impl Block {
     }
 }
 
-/// How a trial ended.
+/// End of a trial: reward, opt-out or timeout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -69,7 +69,7 @@ pub struct BehaviorTrial {
     pub duration_s: f64,
 }
 
-/// Which trials define wait times.
+/// Rule for the trials that define wait times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WaitSelection {

@@ -68,7 +68,7 @@ pub fn offer_sensitivity(trials: &[BehaviorTrial], selection: WaitSelection, blo
 
     let low = log_offers.iter().cloned().fold(f64::INFINITY, f64::min);
     let high = log_offers.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    if chosen.len() < 3 || !(high > low) {
+    if chosen.len() < 3 || high <= low {
         return Ok(None);
     }
 

@@ -4,12 +4,12 @@ use super::*;
 
 const OFFERS: [f64; 5] = [5.0, 10.0, 20.0, 40.0, 80.0];
 
-/// A deterministic pseudo-noise in [−0.5, 0.5).
+/// Returns a deterministic pseudo-noise value in [−0.5, 0.5).
 fn jitter(k: usize) -> f64 {
     ((k as f64 * 0.754_877_666).fract()) - 0.5
 }
 
-/// A session of `n` trials in blocks of 40 (mixed, high, low, …). Every third trial is a catch
+/// Builds a session of `n` trials in blocks of 40 (mixed, high, low, …). Every third trial is a catch
 /// trial whose wait time is 2 + 1.5·log2 V + block shift + `history`·log2 V_{t−1} + noise.
 fn session(n: usize, high_shift: f64, low_shift: f64, history: f64) -> Vec<BehaviorTrial> {
     let mut trials = Vec::with_capacity(n);

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 /// Largest n1·n2 for which `KsMethod::Auto` is exact (the lattice walk costs O(n1·n2)).
 pub const EXACT_MAX_PRODUCT: usize = 1_000_000;
 
-/// How the p-value is computed.
+/// Method of the p-value computation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KsMethod {
@@ -226,7 +226,8 @@ mod tests {
         // ECDF gap is largest after 2: F_x = 2/3, F_y = 0.
         let r = ks_two_sample(&[1.0, 2.0, 5.0], &[3.0, 4.0, 6.0]).unwrap();
         assert!(close(r.d, 2.0 / 3.0, 1e-15));
-        assert!(r.p_value > 0.1 && r.p_value < 1.0);
+        assert!(r.p_value > 0.1);
+        assert!(r.p_value < 1.0);
     }
 
     #[test]

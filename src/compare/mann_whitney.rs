@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 /// Path counts stay below C(50, 25) ≈ 1.3e14, exact in f64 (2^53 ≈ 9e15).
 pub const EXACT_MAX_TOTAL: usize = 50;
 
-/// How p-values are computed.
+/// Method of the p-value computation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PValueMethod {

@@ -1,7 +1,7 @@
 //! Group comparisons: per-network metrics and nonparametric statistics.
 //!
 //! Every function here is pure, works in f64 and returns a serde-serialisable result. Where a
-//! quantity is undefined (zero variance, too few values) the result says so with a flag or an
+//! quantity is undefined (zero variance, too few values) the result marks it with a flag or an
 //! `Option`, so that no NaN reaches a JSON file.
 
 pub mod bootstrap;

@@ -174,13 +174,14 @@ mod tests {
         assert!((fit.intercept - 0.5).abs() < 1e-9);
         assert!((fit.coefficients[0] - 2.0).abs() < 1e-9);
         assert!((fit.coefficients[1] + 3.0).abs() < 1e-9);
-        assert!(fit.p_values[1] < 1e-6 && fit.p_values[2] < 1e-6);
+        assert!(fit.p_values[1] < 1e-6);
+        assert!(fit.p_values[2] < 1e-6);
     }
 
     #[test]
     fn constant_response_is_not_nan() {
         let fit = ols_simple(&[1.0, 2.0, 3.0, 4.0], &[5.0; 4]).unwrap();
-        assert_eq!(fit.slope.abs() < 1e-12, true);
+        assert!(fit.slope.abs() < 1e-12);
         assert_eq!(fit.r_squared, None);
         assert!(fit.p_slope.is_finite());
         assert!(!serde_json::to_string(&fit).unwrap().contains("NaN"));

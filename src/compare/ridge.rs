@@ -65,7 +65,7 @@ pub fn ridge_fit(x: &[Vec<f64>], y: &[f64], alpha: f64) -> Result<RidgeFit> {
 
 /// Chooses α from `alphas` by the test R² of a seeded 80/20 split per α (the first best α
 /// wins ties), then refits on all data. Split k uses RNG stream "ridge_split/k" of `seed`.
-/// Needs at least 5 observations so that each test set holds at least one.
+/// Needs at least 5 observations so that each test set contains at least one.
 pub fn ridge_select(x: &[Vec<f64>], y: &[f64], alphas: &[f64], seed: u64) -> Result<RidgeSelection> {
     design_matrix(x, y)?;
     if alphas.is_empty() {

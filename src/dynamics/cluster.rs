@@ -3,7 +3,7 @@
 //! The neighbourhood rule is fixed here, whatever the point count or dimension:
 //! - the ε-neighbourhood of p is every point q (p included) with ‖p − q‖₂ ≤ ε, the Euclidean
 //!   distance computed in f64 as the square root of the summed squared differences;
-//! - p is a core point when its neighbourhood holds at least `min_points` points, counting p;
+//! - p is a core point when its neighbourhood contains at least `min_points` points, counting p;
 //! - clusters grow from core points in index order, so cluster ids follow the lowest-index core
 //!   point of each cluster, and a border point joins the first cluster that reaches it.
 //!
@@ -320,6 +320,9 @@ fn validate_candidates(points: &[CandidatePoint], options: &FeatureOptions) -> R
     }
 
     let dim = points[0].coords.len();
+    if dim == 0 {
+        return Err(Error::invalid("candidate points", "coordinates are empty, expected at least one dimension"));
+    }
     for (index, point) in points.iter().enumerate() {
         if point.coords.len() != dim {
             return Err(Error::invalid("candidate points", format!("point {index} has {} coordinates, expected {dim}", point.coords.len())));

@@ -30,7 +30,7 @@ const CHECK_TOLERANCE: f64 = 1e-8;
 /// Tolerance of the eigenvector residual, relative to the largest kept variance.
 const RESIDUAL_TOLERANCE: f64 = 1e-6;
 
-/// Which solver produced the components.
+/// Solver that produced the components.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PcaSolver {
@@ -212,11 +212,10 @@ fn check_fit(centred: ArrayView2<f64>, components: &Array2<f64>, variances: &[f6
     let scores = centred.dot(&components.t());
     let covariance_times_components = centred.t().dot(&scores) / denominator;
     let largest = variances.iter().cloned().fold(0.0, f64::max);
-    for index in 0..k {
+    for (index, &variance) in variances.iter().enumerate() {
         let component = components.row(index);
         let image = covariance_times_components.column(index);
         let rayleigh = component.dot(&image);
-        let variance = variances[index];
         if (rayleigh - variance).abs() > CHECK_TOLERANCE * variance.abs().max(f64::MIN_POSITIVE) {
             return Err(format!("component {index}: variance {variance} differs from its Rayleigh quotient {rayleigh}"));
         }
@@ -356,7 +355,8 @@ mod tests {
         let pca = Pca::fit(data.view(), 10).unwrap();
         assert_eq!(pca.solver, PcaSolver::Linfa);
         let fraction: f64 = pca.explained_variance_ratio().iter().sum();
-        assert!(fraction > 0.15 && fraction < 0.22, "{fraction}");
+        assert!(fraction > 0.15, "{fraction}");
+        assert!(fraction < 0.22, "{fraction}");
         assert_eq!(pca.components_for(0.9), None);
     }
 
