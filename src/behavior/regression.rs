@@ -29,7 +29,11 @@ pub struct RegressionFit {
 
 /// Fits the history regression. `None` when there are too few selected trials for the
 /// coefficients or the regressors are collinear (for example a single offer level).
-pub fn history_regression(trials: &[BehaviorTrial], selection: WaitSelection, seed: u64) -> Result<Option<RegressionFit>> {
+pub fn history_regression(
+    trials: &[BehaviorTrial],
+    selection: WaitSelection,
+    seed: u64,
+) -> Result<Option<RegressionFit>> {
     validate_trials(trials)?;
     let names = history_names();
     let (x, y) = design(trials, selection, |row, _| row);
@@ -38,7 +42,11 @@ pub fn history_regression(trials: &[BehaviorTrial], selection: WaitSelection, se
 
 /// Fits the block regression (history regressors, ordinal block, block × log2 V_t). `None`
 /// as for [`history_regression`], which includes sessions with a single block.
-pub fn block_regression(trials: &[BehaviorTrial], selection: WaitSelection, seed: u64) -> Result<Option<RegressionFit>> {
+pub fn block_regression(
+    trials: &[BehaviorTrial],
+    selection: WaitSelection,
+    seed: u64,
+) -> Result<Option<RegressionFit>> {
     validate_trials(trials)?;
     let mut names = history_names();
     names.push("block".to_string());
@@ -54,25 +62,50 @@ pub fn block_regression(trials: &[BehaviorTrial], selection: WaitSelection, seed
 }
 
 fn history_names() -> Vec<String> {
-    (0..=HISTORY_LAGS).map(|lag| if lag == 0 { "log2_offer_t".to_string() } else { format!("log2_offer_t-{lag}") }).collect()
+    (0..=HISTORY_LAGS)
+        .map(|lag| {
+            if lag == 0 {
+                "log2_offer_t".to_string()
+            } else {
+                format!("log2_offer_t-{lag}")
+            }
+        })
+        .collect()
 }
 
 /// Builds the rows of the selected trials; `extend` appends extra regressors to each row.
-fn design(trials: &[BehaviorTrial], selection: WaitSelection, extend: impl Fn(Vec<f64>, &BehaviorTrial) -> Vec<f64>) -> (Vec<Vec<f64>>, Vec<f64>) {
+fn design(
+    trials: &[BehaviorTrial],
+    selection: WaitSelection,
+    extend: impl Fn(Vec<f64>, &BehaviorTrial) -> Vec<f64>,
+) -> (Vec<Vec<f64>>, Vec<f64>) {
     let mut x = Vec::new();
     let mut y = Vec::new();
     for (position, trial) in trials.iter().enumerate() {
         if !selection.includes(trial) {
             continue;
         }
-        let row: Vec<f64> = (0..=HISTORY_LAGS).map(|lag| if lag <= position { trials[position - lag].offer_ul.log2() } else { 0.0 }).collect();
+        let row: Vec<f64> = (0..=HISTORY_LAGS)
+            .map(|lag| {
+                if lag <= position {
+                    trials[position - lag].offer_ul.log2()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         x.push(extend(row, trial));
         y.push(trial.wait_time_s);
     }
     (x, y)
 }
 
-fn fit(regressors: Vec<String>, x: Vec<Vec<f64>>, y: Vec<f64>, seed: u64) -> Result<Option<RegressionFit>> {
+fn fit(
+    regressors: Vec<String>,
+    x: Vec<Vec<f64>>,
+    y: Vec<f64>,
+    seed: u64,
+) -> Result<Option<RegressionFit>> {
     // OLS needs more observations than coefficients; ridge needs at least 5 for its split.
     if y.len() < (regressors.len() + 2).max(5) {
         return Ok(None);
@@ -85,5 +118,10 @@ fn fit(regressors: Vec<String>, x: Vec<Vec<f64>>, y: Vec<f64>, seed: u64) -> Res
         }
     };
     let ridge = ridge_select(&x, &y, &RIDGE_ALPHAS, seed)?;
-    Ok(Some(RegressionFit { regressors, n: y.len(), ridge, ols }))
+    Ok(Some(RegressionFit {
+        regressors,
+        n: y.len(),
+        ridge,
+        ols,
+    }))
 }

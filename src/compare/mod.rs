@@ -25,10 +25,16 @@ use crate::error::{Error, Result};
 /// Checks that a sample is non-empty and finite, naming it `what` in the error.
 pub(crate) fn check_sample(what: &str, values: &[f64]) -> Result<()> {
     if values.is_empty() {
-        return Err(Error::invalid(what, "sample is empty, expected at least one value"));
+        return Err(Error::invalid(
+            what,
+            "sample is empty, expected at least one value",
+        ));
     }
     if let Some((index, value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(Error::invalid(what, format!("value {value} at index {index} is not finite")));
+        return Err(Error::invalid(
+            what,
+            format!("value {value} at index {index} is not finite"),
+        ));
     }
     Ok(())
 }
