@@ -8,7 +8,7 @@
 //!
 //! The asymptotic p-value is the Kolmogorov tail Q(λ) = 2 Σ (−1)^(k−1) exp(−2k²λ²) at
 //! λ = (√m + 0.12 + 0.11/√m)·D with m = n1·n2/(n1 + n2) (Stephens' small-sample correction).
-//! It is badly anticonservative for tiny groups ([0] against [1] gives 0.289, the truth is 1).
+//! It is badly anticonservative for tiny groups (`[0]` against `[1]` gives 0.289, the truth is 1).
 
 use serde::{Deserialize, Serialize};
 

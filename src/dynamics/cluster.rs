@@ -103,6 +103,8 @@ pub fn dbscan(points: ArrayView2<f64>, eps: f64, min_points: usize) -> Result<Db
 
 /// Points sorted by their first coordinate, so a range query only measures points whose first
 /// coordinate lies within ε (a necessary condition for distance ≤ ε).
+// NOTE: in high dimensions the first coordinate prunes little, so a query can cost O(n·dim)
+// and the whole clustering O(n²·dim); fine for hundreds to a few thousand candidates.
 struct SortedIndex {
     order: Vec<usize>,
     keys: Vec<f64>,
