@@ -162,7 +162,7 @@ pub fn analyze_behavior(
         offer_sensitivity: all_blocks,
         block_sensitivity: reference_ratio,
         rates: outcome_rates(trials)?,
-        history_regression: history_regression(trials, selection, options.seed)?,
+        history_regression: history_regression(trials, selection, None, options.seed)?,
         block_regression: block_regression(trials, selection, options.seed)?,
         criterion,
     })

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{validate_trials, BehaviorTrial, WaitSelection};
+use super::{validate_trials, BehaviorTrial, Block, WaitSelection};
 use crate::compare::{ols_multiple, ridge_select, MultipleOls, RidgeSelection, RIDGE_ALPHAS};
 use crate::error::Result;
 
@@ -29,14 +29,17 @@ pub struct RegressionFit {
 
 /// Fits the history regression. `None` when there are too few selected trials for the
 /// coefficients or the regressors are collinear (for example a single offer level).
+/// With `only_block`, only that block's trials are responses; past offers still come from
+/// every earlier trial.
 pub fn history_regression(
     trials: &[BehaviorTrial],
     selection: WaitSelection,
+    only_block: Option<Block>,
     seed: u64,
 ) -> Result<Option<RegressionFit>> {
     validate_trials(trials)?;
     let names = history_names();
-    let (x, y) = design(trials, selection, |row, _| row);
+    let (x, y) = design(trials, selection, only_block, |row, _| row);
     fit(names, x, y, seed)
 }
 
@@ -51,7 +54,7 @@ pub fn block_regression(
     let mut names = history_names();
     names.push("block".to_string());
     names.push("block_x_log2_offer_t".to_string());
-    let (x, y) = design(trials, selection, |mut row, trial| {
+    let (x, y) = design(trials, selection, None, |mut row, trial| {
         let block = trial.block.ordinal();
         let current = row[0];
         row.push(block);
@@ -77,12 +80,13 @@ fn history_names() -> Vec<String> {
 fn design(
     trials: &[BehaviorTrial],
     selection: WaitSelection,
+    only_block: Option<Block>,
     extend: impl Fn(Vec<f64>, &BehaviorTrial) -> Vec<f64>,
 ) -> (Vec<Vec<f64>>, Vec<f64>) {
     let mut x = Vec::new();
     let mut y = Vec::new();
     for (position, trial) in trials.iter().enumerate() {
-        if !selection.includes(trial) {
+        if !selection.includes(trial) || only_block.is_some_and(|block| trial.block != block) {
             continue;
         }
         let row: Vec<f64> = (0..=HISTORY_LAGS)

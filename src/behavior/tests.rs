@@ -196,7 +196,7 @@ fn outcome_rates_divide_by_trials_present() {
 #[test]
 fn history_regression_finds_previous_offer() {
     let trials = session(1500, 0.0, 0.0, -0.8);
-    let fit = history_regression(&trials, WaitSelection::CatchTrials, 5)
+    let fit = history_regression(&trials, WaitSelection::CatchTrials, None, 5)
         .unwrap()
         .unwrap();
     assert_eq!(fit.regressors.len(), HISTORY_LAGS + 1);
@@ -215,10 +215,33 @@ fn history_regression_finds_previous_offer() {
     assert!(fit.ols.p_values[2] < 1e-6);
     assert!(fit.ols.p_values[5] > 1e-3);
     assert!(crate::compare::RIDGE_ALPHAS.contains(&fit.ridge.fit.alpha));
-    let again = history_regression(&trials, WaitSelection::CatchTrials, 5)
+    let again = history_regression(&trials, WaitSelection::CatchTrials, None, 5)
         .unwrap()
         .unwrap();
     assert_eq!(fit, again);
+}
+
+#[test]
+fn history_regression_mixed_only() {
+    let trials = session(1500, -1.0, 1.0, -0.8);
+    let all = history_regression(&trials, WaitSelection::CatchTrials, None, 5)
+        .unwrap()
+        .unwrap();
+    let mixed = history_regression(&trials, WaitSelection::CatchTrials, Some(Block::Mixed), 5)
+        .unwrap()
+        .unwrap();
+    let expected = trials
+        .iter()
+        .filter(|t| t.catch && t.block == Block::Mixed)
+        .count();
+    assert_eq!(mixed.n, expected);
+    assert!(mixed.n < all.n);
+    // Within one block the shift is constant, so the lag-1 effect is recovered cleanly.
+    assert!(
+        (mixed.ols.coefficients[1] + 0.8).abs() < 0.1,
+        "{:?}",
+        mixed.ols.coefficients
+    );
 }
 
 #[test]
