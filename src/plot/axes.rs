@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
@@ -136,6 +136,45 @@ pub(crate) fn draw_legend<'a, 'b: 'a, X: Ranged, Y: Ranged>(
         .label_font((theme::FONT, theme::TICK_SIZE).into_font().color(&theme::INK))
         .margin(10)
         .draw()
+}
+
+/// Linear f64 axis whose ticks sit at given values (decades of a log10 axis, the offers of a
+/// log2 axis, the indices of categories). Tick labels come from the formatter passed to
+/// [`draw_axes`].
+pub(crate) struct FixedTicks {
+    inner: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl FixedTicks {
+    /// Axis over `range` with ticks at those of `ticks` that lie inside it.
+    pub(crate) fn new(range: Range<f64>, ticks: Vec<f64>) -> Self {
+        let ticks = ticks.into_iter().filter(|t| range.contains(t) || *t == range.end).collect();
+        FixedTicks { inner: range.into(), ticks }
+    }
+}
+
+impl Ranged for FixedTicks {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
+        self.ticks.clone()
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.inner.range()
+    }
+}
+
+impl ValueFormatter<f64> for FixedTicks {
+    fn format(value: &f64) -> String {
+        format_tick(value)
+    }
 }
 
 #[cfg(test)]

@@ -62,6 +62,16 @@ pub fn draw_fixed_points(path: &Path, data: &FixedPointsData, opts: &PlotOptions
 }
 
 fn draw_panels(area: &Area<'_>, data: &FixedPointsData) -> DrawResult {
+    let skipped = data.points.iter().filter(|p| !p.pcs.iter().all(|v| is_drawable(*v))).count();
+    let notes = if skipped > 0 {
+        vec![format!("{skipped} point(s) with non-finite coordinates not shown")]
+    } else {
+        vec![]
+    };
+    render::with_notes(area, &notes, |body| draw_planes(body, data))
+}
+
+fn draw_planes(area: &Area<'_>, data: &FixedPointsData) -> DrawResult {
     let planes = pc_planes::pc_planes(&data.explained_variance);
     let panels = pc_planes::side_by_side(area, planes.len());
 
@@ -78,11 +88,6 @@ fn draw_panels(area: &Area<'_>, data: &FixedPointsData) -> DrawResult {
         if with_legend {
             axes::draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         }
-    }
-
-    let skipped = data.points.iter().filter(|p| !p.pcs.iter().all(|v| is_drawable(*v))).count();
-    if skipped > 0 {
-        render::draw_notes(area, &[format!("{skipped} point(s) with non-finite coordinates not shown")])?;
     }
     Ok(())
 }

@@ -7,13 +7,30 @@
 //! "no data" figure rather than an error.
 
 mod axes;
+mod block;
+mod colour_bar;
+mod ecdf;
 mod fixed_points;
+mod group;
+mod learning_curves;
 mod markers;
 mod pc_planes;
+mod q_values;
 mod render;
+mod spectrum;
+mod strip;
+mod wait_time;
 pub mod theme;
 
 pub use markers::{PointKind, Stability};
 pub use render::PlotOptions;
 pub use fixed_points::{draw_fixed_points, FixedPointsData, ProjectedPoint};
 pub use pc_planes::PcCoords;
+pub use spectrum::{draw_spectra, PointSpectrum, SpectrumData, MAX_SPECTRUM_PANELS};
+pub use q_values::{draw_q_values, QValuesData};
+pub use block::Block;
+pub use wait_time::{draw_wait_time, WaitTimeCurve, WaitTimeData, OFFER_TICKS_UL};
+pub use ecdf::{draw_ecdf, EcdfData};
+pub use group::GroupSample;
+pub use strip::{draw_strip, StripData};
+pub use learning_curves::{draw_learning_curves, GroupCurve, LearningCurvesData, StageBoundary};

@@ -121,15 +121,23 @@ pub(crate) fn draw_no_data(area: &Area<'_>, reason: &str) -> DrawResult {
     Ok(())
 }
 
-/// Draws `lines` of small grey text in the lower-left corner of `area`, one below the other:
-/// notes about skipped values that the reader should know about.
-pub(crate) fn draw_notes(area: &Area<'_>, lines: &[String]) -> DrawResult {
+/// Draws the figure body with `draw` above a strip that holds `notes`, lines of small grey
+/// text about skipped values that the reader should know about. Without notes the body takes
+/// the whole area.
+pub(crate) fn with_notes(area: &Area<'_>, notes: &[String], draw: impl FnOnce(&Area<'_>) -> DrawResult) -> DrawResult {
+    if notes.is_empty() {
+        return draw(area);
+    }
+
+    let line_height = theme::TICK_SIZE as i32 + 4;
     let (_, height) = area.dim_in_pixel();
+    let strip = line_height * notes.len() as i32 + 4;
+    let (body, strip_area) = area.split_vertically(height as i32 - strip);
+    draw(&body)?;
+
     let style = (theme::FONT, theme::TICK_SIZE).into_font().color(&theme::GREY);
-    let line_height = theme::TICK_SIZE as i32 + 3;
-    let top = height as i32 - line_height * lines.len() as i32 - 2;
-    for (i, line) in lines.iter().enumerate() {
-        area.draw(&Text::new(line.clone(), (6, top + line_height * i as i32), style.clone()))?;
+    for (i, note) in notes.iter().enumerate() {
+        strip_area.draw(&Text::new(note.clone(), (6, 2 + line_height * i as i32), style.clone()))?;
     }
     Ok(())
 }
