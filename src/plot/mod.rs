@@ -9,8 +9,11 @@
 mod axes;
 mod block;
 mod colour_bar;
+mod contour;
 mod ecdf;
+mod features;
 mod fixed_points;
+mod flow_field;
 mod group;
 mod learning_curves;
 mod markers;
@@ -19,6 +22,7 @@ mod q_values;
 mod render;
 mod spectrum;
 mod strip;
+mod trajectories;
 mod wait_time;
 pub mod theme;
 
@@ -34,3 +38,6 @@ pub use ecdf::{draw_ecdf, EcdfData};
 pub use group::GroupSample;
 pub use strip::{draw_strip, StripData};
 pub use learning_curves::{draw_learning_curves, GroupCurve, LearningCurvesData, StageBoundary};
+pub use trajectories::{draw_trajectories, TrajectoriesData, TrajectoryColour};
+pub use flow_field::{draw_flow_field, FlowBackground, FlowFieldData, PlanePoint};
+pub use features::{draw_features, FeaturesData, FeaturePoint};
