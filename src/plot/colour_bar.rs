@@ -52,7 +52,7 @@ pub(crate) fn draw_colour_bar(area: &Area<'_>, range: Range<f64>, label: &str) -
     chart
         .configure_secondary_axes()
         .x_labels(0)
-        .y_labels(6)
+        .y_labels(10)
         .y_label_formatter(&axes::format_tick)
         .label_style((theme::FONT, theme::TICK_SIZE).into_font().color(&theme::INK))
         .axis_desc_style((theme::FONT, theme::AXIS_LABEL_SIZE).into_font().color(&theme::INK))

@@ -302,6 +302,11 @@ fn draw_arrows(chart: &mut Chart<'_, '_>, data: &FlowFieldData) -> DrawResult {
 }
 
 fn draw_points(chart: &mut Chart<'_, '_>, points: &[PlanePoint]) -> DrawResult {
+    // A white disc behind each marker keeps it visible on any background colour.
+    let halo = ShapeStyle::from(&WHITE.mix(0.85)).filled();
+    let drawable = points.iter().filter(|p| p.xy.iter().all(|v| is_drawable(*v)));
+    chart.draw_series(drawable.map(|p| Circle::new((p.xy[0], p.xy[1]), markers::POINT_SIZE + 3, halo)))?;
+
     for kind in [PointKind::Slow, PointKind::Fixed] {
         for stability in [Stability::Stable, Stability::Marginal, Stability::Unstable] {
             let coords: Vec<(f64, f64)> = points
@@ -311,7 +316,7 @@ fn draw_points(chart: &mut Chart<'_, '_>, points: &[PlanePoint]) -> DrawResult {
                 .collect();
             let (colour, size, label) = match kind {
                 PointKind::Fixed => (stability.colour(), markers::POINT_SIZE, format!("{} fixed point", stability.label())),
-                PointKind::Slow => (theme::LIGHT_GREY, markers::SLOW_POINT_SIZE, format!("{} slow point", stability.label())),
+                PointKind::Slow => (theme::GREY, markers::SLOW_POINT_SIZE, format!("{} slow point", stability.label())),
             };
             markers::draw_marker_series(chart, &coords, stability.shape(), colour, size, Some(&label))?;
         }

@@ -106,16 +106,30 @@ fn draw_panel(panel: &Area<'_>, point: &PointSpectrum, panel_count: usize) -> Dr
     // A square window around the origin that holds the unit circle and every eigenvalue.
     let extent = finite.iter().fold(1.0_f64, |m, l| m.max(l.re.abs()).max(l.im.abs())) * 1.12;
     let small = panel_count > 4;
-    let caption_size = if small { theme::TICK_SIZE } else { theme::CAPTION_SIZE };
+    let caption_size = match panel_count {
+        0..=4 => theme::CAPTION_SIZE,
+        5..=12 => theme::TICK_SIZE,
+        _ => theme::TICK_SIZE - 4,
+    };
     let caption = format!("{} ({})", point.label, point.stability.label());
+
+    // Stretch one axis so a unit of Re λ and of Im λ have the same length on screen and the
+    // unit circle stays round. The plotting area is the panel less margins, label areas and
+    // caption (estimated from the font size).
+    let (x_labels, y_labels) = if small { (20, 34) } else { (30, 46) };
+    let (width, height) = panel.dim_in_pixel();
+    let plot_width = (width as f64 - y_labels as f64 - 14.0).max(1.0);
+    let plot_height = (height as f64 - x_labels as f64 - 8.0 - 1.2 * caption_size as f64).max(1.0);
+    let aspect = plot_width / plot_height;
+    let (x_extent, y_extent) = if aspect > 1.0 { (extent * aspect, extent) } else { (extent, extent / aspect) };
 
     let mut chart = ChartBuilder::on(panel)
         .margin(4)
         .margin_right(10)
         .caption(caption, (theme::FONT, caption_size).into_font().color(&point.stability.colour()))
-        .x_label_area_size(if small { 18 } else { 28 })
-        .y_label_area_size(if small { 30 } else { 44 })
-        .build_cartesian_2d(-extent..extent, -extent..extent)?;
+        .x_label_area_size(x_labels)
+        .y_label_area_size(y_labels)
+        .build_cartesian_2d(-x_extent..x_extent, -y_extent..y_extent)?;
 
     let ticks = if small { 3 } else { 5 };
     chart
@@ -145,8 +159,8 @@ fn draw_panel(panel: &Area<'_>, point: &PointSpectrum, panel_count: usize) -> Dr
     }))?;
 
     if finite.is_empty() {
-        let style = (theme::FONT, theme::TICK_SIZE).into_font().color(&theme::GREY).pos(Pos::new(HPos::Center, VPos::Center));
-        chart.draw_series(std::iter::once(Text::new("no finite eigenvalue", (0.0, 0.0), style)))?;
+        let style = (theme::FONT, caption_size).into_font().color(&theme::GREY).pos(Pos::new(HPos::Center, VPos::Center));
+        chart.draw_series(std::iter::once(Text::new("no finite λ", (0.0, 0.0), style)))?;
     }
     Ok(())
 }

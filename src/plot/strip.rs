@@ -92,7 +92,14 @@ fn draw_chart(area: &Area<'_>, data: &StripData) -> DrawResult {
         let bar = theme::INK.stroke_width(3);
         chart.draw_series(std::iter::once(PathElement::new(vec![(centre - 0.28, mean), (centre + 0.28, mean)], bar)))?;
         if let Some((low, high)) = interval {
-            chart.draw_series(std::iter::once(ErrorBar::new_vertical(centre, low, mean, high, theme::INK.stroke_width(2), 14)))?;
+            let whisker = theme::INK.stroke_width(2);
+            let cap = 0.07;
+            let lines = [
+                vec![(centre, low), (centre, high)],
+                vec![(centre - cap, low), (centre + cap, low)],
+                vec![(centre - cap, high), (centre + cap, high)],
+            ];
+            chart.draw_series(lines.into_iter().map(|line| PathElement::new(line, whisker)))?;
         }
     }
 

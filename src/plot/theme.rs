@@ -8,17 +8,20 @@ use plotters::style::RGBColor;
 /// Font family written into every SVG `<text>` element.
 pub const FONT: &str = "sans-serif";
 
-/// Font size of a figure title, in pixels.
-pub const TITLE_SIZE: u32 = 22;
+// Font sizes are in plotters' units: its SVG backend writes `font-size` at about 0.8 of the
+// value given (plotters 0.3.7), so 16 renders as a 13 px font.
 
-/// Font size of a panel caption, in pixels.
-pub const CAPTION_SIZE: u32 = 17;
+/// Font size of a figure title.
+pub const TITLE_SIZE: u32 = 26;
 
-/// Font size of axis descriptions ("PC1 (42.0 % var.)"), in pixels.
-pub const AXIS_LABEL_SIZE: u32 = 16;
+/// Font size of a panel caption.
+pub const CAPTION_SIZE: u32 = 20;
 
-/// Font size of tick labels, legend entries and notes, in pixels.
-pub const TICK_SIZE: u32 = 13;
+/// Font size of axis descriptions ("PC1 (42.0 % var.)").
+pub const AXIS_LABEL_SIZE: u32 = 20;
+
+/// Font size of tick labels, legend entries and notes.
+pub const TICK_SIZE: u32 = 16;
 
 /// Width of data lines, in pixels.
 pub const LINE_WIDTH: u32 = 2;
