@@ -48,7 +48,7 @@ fn assert_write_fails_cleanly(draw: impl Fn(&Path) -> rnn_dynamics::Result<()>) 
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing may be written");
 }
 
-/// A spiral trajectory on PC1..PC3 that decays towards `centre`.
+/// Builds a spiral trajectory on PC1..PC3 that decays towards `centre`.
 fn spiral(centre: [f64; 3], phase: f64, steps: usize) -> Vec<PcCoords> {
     (0..steps)
         .map(|t| {
@@ -656,4 +656,60 @@ fn custom_title_is_drawn() {
     let untitled = PlotOptions::default().with_title("");
     draw_fixed_points(&path, &fixed_points_data(), &untitled).unwrap();
     assert!(!read_svg(&path).contains("Fixed points"));
+}
+
+#[test]
+fn extreme_values_do_not_panic() {
+    let (dir, _guard) = output_dir();
+    let opts = PlotOptions::default();
+    let cases: [(f64, f64); 5] = [(1e-300, 1e-300), (1e-310, 2e-310), (-1e100, 1e100), (1e99, 1e99 + 1e85), (0.0, 0.0)];
+    for (i, (a, b)) in cases.into_iter().enumerate() {
+        let path = dir.join(format!("extreme_{i}.svg"));
+
+        let points = FixedPointsData {
+            explained_variance: vec![0.5, 0.5],
+            trajectories: vec![vec![[a, b, a], [b, a, b]]],
+            points: vec![ProjectedPoint { pcs: [a, b, 0.0], stability: Stability::Unstable, kind: PointKind::Fixed, unstable_modes: vec![[a, b, 0.0]] }],
+        };
+        draw_fixed_points(&path, &points, &opts).unwrap();
+        read_svg(&path);
+
+        let strip = StripData { metric_label: "x".into(), groups: vec![GroupSample { name: "g".into(), values: vec![a, b] }] };
+        draw_strip(&path, &strip, &opts).unwrap();
+        read_svg(&path);
+
+        let ecdf = EcdfData { metric_label: "x".into(), groups: strip.groups.clone() };
+        draw_ecdf(&path, &ecdf, &opts).unwrap();
+        read_svg(&path);
+
+        let q = QValuesData { q: vec![a.abs(), b.abs(), f64::MAX], ..QValuesData::default() };
+        draw_q_values(&path, &q, &opts).unwrap();
+        read_svg(&path);
+
+        let spectra = SpectrumData {
+            points: vec![PointSpectrum { label: "p".into(), stability: Stability::Stable, eigenvalues: vec![Complex64::new(a, b)] }],
+        };
+        draw_spectra(&path, &spectra, &opts).unwrap();
+        read_svg(&path);
+
+        let curves = LearningCurvesData {
+            metric_label: "m".into(),
+            groups: vec![GroupCurve { name: "g".into(), sessions: vec![a, b], mean: vec![b, a], sem: vec![a.abs(), b.abs()] }],
+            stage_boundaries: vec![StageBoundary { session: a, label: "s".into() }],
+        };
+        draw_learning_curves(&path, &curves, &opts).unwrap();
+        read_svg(&path);
+    }
+}
+
+#[test]
+fn large_figure_size_renders() {
+    let (dir, _guard) = output_dir();
+    let path = dir.join("large.svg");
+    let opts = PlotOptions { width: 2400, height: 1600, title: None };
+    draw_spectra(&path, &spectrum_data(30), &opts).unwrap();
+    assert!(read_svg(&path).contains("width=\"2400\""));
+    let smallest = PlotOptions { width: 200, height: 200, title: None };
+    draw_flow_field(&path, &flow_field_data(), &smallest).unwrap();
+    read_svg(&path);
 }

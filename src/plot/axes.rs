@@ -17,18 +17,23 @@ pub(crate) type Chart<'a, 'b> =
 /// that spans them would overflow to infinity when its width is computed.
 pub(crate) const MAX_MAGNITUDE: f64 = 1e100;
 
-/// Whether `value` can be placed on an axis: finite and within ±[`MAX_MAGNITUDE`].
+/// Checks whether `value` can be placed on an axis: finite and within ±[`MAX_MAGNITUDE`].
 pub(crate) fn is_drawable(value: f64) -> bool {
     value.is_finite() && value.abs() <= MAX_MAGNITUDE
 }
 
-/// Returns axis limits that cover the drawable `values` with a 5 % margin on each side, or
-/// `None` when no value is drawable. A single distinct value gets a range of ±10 % of its
-/// magnitude (±1 around zero).
+/// Largest magnitude an axis limit may cover. It is far above [`MAX_MAGNITUDE`], so derived
+/// values such as mean + SEM of drawable inputs stay on the axis, and far below `f64::MAX`, so
+/// the axis width stays finite.
+const MAX_AXIS_MAGNITUDE: f64 = 1e300;
+
+/// Returns axis limits that cover the finite `values` with a 5 % margin on each side, or
+/// `None` when no value is finite. A single distinct value gets a range of ±10 % of its
+/// magnitude (±1 around zero). Values beyond ±1e300 are ignored.
 pub(crate) fn padded_range(values: impl IntoIterator<Item = f64>) -> Option<Range<f64>> {
     let mut low = f64::INFINITY;
     let mut high = f64::NEG_INFINITY;
-    for value in values.into_iter().filter(|v| is_drawable(*v)) {
+    for value in values.into_iter().filter(|v| v.is_finite() && v.abs() <= MAX_AXIS_MAGNITUDE) {
         low = low.min(value);
         high = high.max(value);
     }
@@ -183,7 +188,7 @@ mod tests {
 
     #[test]
     fn padded_range_skips_non_finite() {
-        let range = padded_range([1.0, f64::NAN, 3.0, f64::INFINITY, 1e300]).unwrap();
+        let range = padded_range([1.0, f64::NAN, 3.0, f64::INFINITY, 1e301]).unwrap();
         assert!((range.start - 0.9).abs() < 1e-12);
         assert!((range.end - 3.1).abs() < 1e-12);
     }
@@ -198,7 +203,8 @@ mod tests {
     fn padded_range_single_value_widens() {
         assert_eq!(padded_range([0.0, 0.0]).unwrap(), -1.0..1.0);
         let range = padded_range([5.0]).unwrap();
-        assert!((range.start - 4.5).abs() < 1e-12 && (range.end - 5.5).abs() < 1e-12);
+        assert!((range.start - 4.5).abs() < 1e-12, "{range:?}");
+        assert!((range.end - 5.5).abs() < 1e-12, "{range:?}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::plot::axes;
 use crate::plot::render::{Area, DrawResult};
 use crate::plot::theme;
 
-/// Width of the strip that holds a colour bar and its labels, in pixels.
+/// Width of the strip that contains a colour bar and its labels, in pixels.
 pub(crate) const COLOUR_BAR_WIDTH: u32 = 110;
 
 /// Number of colour levels drawn in a colour bar and used to group line segments by colour.

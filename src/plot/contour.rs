@@ -65,7 +65,8 @@ mod tests {
         let segs = segments(&xs, &ys, &values, 0.5);
         assert_eq!(segs.len(), 1);
         let ((x0, y0), (x1, y1)) = segs[0];
-        assert!((x0 - 0.5).abs() < 1e-12 && (x1 - 0.5).abs() < 1e-12);
+        assert!((x0 - 0.5).abs() < 1e-12, "{x0}");
+        assert!((x1 - 0.5).abs() < 1e-12, "{x1}");
         assert!((y0 - y1).abs() == 1.0);
     }
 

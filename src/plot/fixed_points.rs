@@ -37,13 +37,13 @@ pub struct FixedPointsData {
     pub points: Vec<ProjectedPoint>,
 }
 
-/// Half-length of an unstable-mode segment, as a fraction of the panel's diagonal in
-/// axis-normalised units.
+/// Half-length of an unstable-mode segment in axis-normalised units, where each axis span
+/// has length 1.
 const MODE_HALF_LENGTH: f64 = 0.05;
 
-/// Draws fixed and slow points on PC planes: stable points as filled circles, unstable ones
-/// as crosses with their unstable modes as segments, marginal ones as triangles; slow points
-/// smaller and grey. Writes the SVG to `path`.
+/// Draws fixed and slow points on PC planes and writes the SVG to `path`. Stable points are
+/// filled circles, unstable ones crosses with their unstable modes as segments, and marginal
+/// ones triangles. Slow points are smaller and grey.
 ///
 /// Errors: an invalid figure size, explained variances that are not fractions in 0..=1 (or
 /// fewer than two of them), or a failed write. Input with no drawable point or trajectory

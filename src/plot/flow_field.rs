@@ -63,12 +63,12 @@ pub struct FlowFieldData {
     pub points: Vec<PlanePoint>,
 }
 
-/// Most arrows along each axis; the grid is subsampled evenly beyond it.
+/// Maximum number of arrows along each axis. Denser grids are subsampled evenly.
 const MAX_ARROWS_PER_AXIS: usize = 24;
 
 /// Draws the flow field and writes the SVG to `path`. Nodes with a non-finite speed are
-/// left blank, nodes with a zero or non-finite direction get no arrow; zero speed is drawn at
-/// the smallest positive speed. Skipped nodes are counted in a note.
+/// left blank and nodes with a zero or non-finite direction get no arrow. Both are counted in
+/// a note. A zero speed is drawn as the smallest positive speed.
 ///
 /// Errors: fewer than two or non-increasing grid coordinates, per-node vectors whose length
 /// is not `xs.len() * ys.len()`, a category index out of range, an invalid figure size, or a
@@ -105,7 +105,8 @@ fn check_grid(data: &FlowFieldData) -> Result<()> {
         if axis.len() < 2 {
             return Err(Error::invalid(name, format!("{} coordinates given, expected at least 2", axis.len())));
         }
-        if let Some(i) = (1..axis.len()).find(|&i| !(axis[i] > axis[i - 1]) || !is_drawable(axis[i]) || !is_drawable(axis[i - 1])) {
+        let increasing = |i: usize| is_drawable(axis[i - 1]) && is_drawable(axis[i]) && axis[i] > axis[i - 1];
+        if let Some(i) = (1..axis.len()).find(|&i| !increasing(i)) {
             return Err(Error::invalid(
                 name,
                 format!("coordinates {} and {} at {} and {i} are not finite and strictly increasing", axis[i - 1], axis[i], i - 1),

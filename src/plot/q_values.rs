@@ -27,7 +27,7 @@ impl Default for QValuesData {
     }
 }
 
-/// Most tick labels on the log axis; decades are skipped evenly beyond it.
+/// Maximum number of tick labels on the log axis. Beyond it, decades are skipped evenly.
 const MAX_DECADE_TICKS: usize = 9;
 
 /// Draws the final q of each start, sorted ascending, on a log10 axis: points below the

@@ -80,7 +80,7 @@ pub(crate) fn render_svg(
     {
         let root = SVGBackend::with_string(&mut svg, (opts.width, opts.height)).into_drawing_area();
         let drawn = draw_titled(&root, opts, default_title, draw).and_then(|()| root.present());
-        drawn.map_err(|e| Error::io(path, std::io::Error::other(format!("cannot draw figure: {e}"))))?;
+        drawn.map_err(|e| Error::io(path, std::io::Error::other(format!("failed to draw figure: {e}"))))?;
     }
 
     write_atomic(path, svg.as_bytes())
@@ -121,9 +121,9 @@ pub(crate) fn draw_no_data(area: &Area<'_>, reason: &str) -> DrawResult {
     Ok(())
 }
 
-/// Draws the figure body with `draw` above a strip that holds `notes`, lines of small grey
-/// text about skipped values that the reader should know about. Without notes the body takes
-/// the whole area.
+/// Draws the figure body with `draw` above a strip of `notes`: lines of small grey text about
+/// skipped values that the reader should know about. Without notes the body takes the whole
+/// area.
 pub(crate) fn with_notes(area: &Area<'_>, notes: &[String], draw: impl FnOnce(&Area<'_>) -> DrawResult) -> DrawResult {
     if notes.is_empty() {
         return draw(area);

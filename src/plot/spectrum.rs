@@ -31,8 +31,8 @@ pub struct SpectrumData {
     pub points: Vec<PointSpectrum>,
 }
 
-/// Most panels drawn in one figure; later points are left out and counted in a note, because
-/// smaller panels would no longer be readable at 800 × 600 pixels.
+/// Maximum number of panels in one figure. Later points are left out and counted in a note,
+/// because smaller panels would no longer be readable at 800 × 600 pixels.
 pub const MAX_SPECTRUM_PANELS: usize = 30;
 
 /// Width of the strips that hold the shared axis descriptions, in pixels.
@@ -103,7 +103,7 @@ fn draw_grid(area: &Area<'_>, data: &SpectrumData) -> DrawResult {
 fn draw_panel(panel: &Area<'_>, point: &PointSpectrum, panel_count: usize) -> DrawResult {
     let finite: Vec<Complex64> = point.eigenvalues.iter().copied().filter(drawable).collect();
 
-    // A square window around the origin that holds the unit circle and every eigenvalue.
+    // A square window around the origin that contains the unit circle and every eigenvalue.
     let extent = finite.iter().fold(1.0_f64, |m, l| m.max(l.re.abs()).max(l.im.abs())) * 1.12;
     let small = panel_count > 4;
     let caption_size = match panel_count {

@@ -61,7 +61,14 @@ pub fn draw_strip(path: &Path, data: &StripData, opts: &PlotOptions) -> Result<(
 }
 
 fn draw_chart(area: &Area<'_>, data: &StripData) -> DrawResult {
-    let all: Vec<f64> = data.groups.iter().flat_map(GroupSample::drawable).collect();
+    // The axis covers every value and every confidence interval, which for two or three
+    // values can reach far beyond them (t(0.975, 1) = 12.7).
+    let mut all: Vec<f64> = data.groups.iter().flat_map(GroupSample::drawable).collect();
+    for sample in &data.groups {
+        if let Some((_, Some((low, high)))) = mean_ci95(&sample.drawable()) {
+            all.extend([low, high]);
+        }
+    }
     let Some(y) = axes::padded_range(all) else {
         return render::draw_no_data(area, "no finite value was given");
     };

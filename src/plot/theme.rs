@@ -26,7 +26,7 @@ pub const TICK_SIZE: u32 = 16;
 /// Width of data lines, in pixels.
 pub const LINE_WIDTH: u32 = 2;
 
-/// Okabe & Ito (2008, "Color Universal Design") colours, told apart under the common
+/// Okabe & Ito (2008, "Color Universal Design") colours, distinguishable under the common
 /// colour-vision deficiencies. Yellow comes last because it is hard to see on white.
 pub const PALETTE: [RGBColor; 7] = [
     RGBColor(0x00, 0x72, 0xB2), // blue

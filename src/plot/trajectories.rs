@@ -15,7 +15,7 @@ use crate::plot::pc_planes::{self, PcCoords};
 use crate::plot::render::{self, Area, DrawResult, PlotOptions};
 use crate::plot::theme;
 
-/// How trajectory segments are coloured. Each segment takes the colour of the state it ends at.
+/// Colouring of trajectory segments. Each segment takes the colour of the state it ends at.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum TrajectoryColour {
     /// One colour per trajectory, from the palette.
@@ -170,7 +170,7 @@ fn key_colour(data: &TrajectoriesData, range: Option<&Range<f64>>, key: usize) -
 }
 
 /// Draws each trajectory as polylines of consecutive segments that share a colour key, so
-/// the SVG holds one path per colour run rather than one per step. A state with a
+/// the SVG contains one path per colour run rather than one per step. A state with a
 /// non-finite coordinate or colour value breaks the line.
 fn draw_segments(chart: &mut Chart<'_, '_>, data: &TrajectoriesData, plane: (usize, usize), range: Option<&Range<f64>>) -> DrawResult {
     for (i, trajectory) in data.trajectories.iter().enumerate() {

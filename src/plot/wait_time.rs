@@ -75,7 +75,7 @@ fn check_curve(curve: &WaitTimeCurve) -> Result<()> {
     Ok(())
 }
 
-/// A drawable point: (log2 offer, mean, SEM if finite).
+/// Returns the points of `curve` with a drawable mean, as (log2 offer, mean, SEM if finite).
 fn points(curve: &WaitTimeCurve) -> Vec<(f64, f64, Option<f64>)> {
     curve
         .offers_ul
