@@ -187,7 +187,10 @@ fn spectra_render_panels() {
     let path = dir.join("spectra.svg");
     draw_spectra(&path, &spectrum_data(6), &PlotOptions::default()).unwrap();
     let svg = read_svg(&path);
-    assert_contains(&svg, &["Re λ", "Im λ", "point 0 (stable)", "point 4 (unstable)", "|λ| &gt; 1"]);
+    assert_contains(
+        &svg,
+        &["Re λ", "Im λ", "point 0 (stable)", "point 4 (unstable)", "|λ| &gt; 1"],
+    );
 }
 
 #[test]
@@ -199,7 +202,10 @@ fn spectra_cap_panel_count() {
     data.points[2].eigenvalues = vec![Complex64::new(f64::INFINITY, 1.0)];
     draw_spectra(&path, &data, &PlotOptions::default()).unwrap();
     let svg = read_svg(&path);
-    assert_contains(&svg, &["showing the first 30 of 35 points", "2 non-finite eigenvalue(s) not shown"]);
+    assert_contains(
+        &svg,
+        &["showing the first 30 of 35 points", "2 non-finite eigenvalue(s) not shown"],
+    );
     assert!(svg.contains("point 29 (stable)") || svg.contains("point 29 (unstable)"));
     assert!(!svg.contains("point 30 ("), "panels beyond the cap must be left out");
 }
@@ -245,7 +251,10 @@ fn q_values_guards() {
     let path = dir.join("q_values_empty.svg");
     let nan_only = QValuesData { q: vec![f64::NAN, f64::NAN], ..QValuesData::default() };
     draw_q_values(&path, &nan_only, &PlotOptions::default()).unwrap();
-    assert_contains(&read_svg(&path), &["no data", "2 start(s) with negative or non-finite q not shown"]);
+    assert_contains(
+        &read_svg(&path),
+        &["no data", "2 start(s) with negative or non-finite q not shown"],
+    );
 
     let swapped = QValuesData { fixed_threshold: 1e-3, slow_threshold: 1e-6, ..q_values_data() };
     let err = draw_q_values(&dir.join("bad.svg"), &swapped, &PlotOptions::default()).unwrap_err();
@@ -264,7 +273,9 @@ fn wait_time_data() -> WaitTimeData {
         mean_s: offers.iter().map(|o| base + 1.2 * o.log2()).collect(),
         sem_s: vec![0.4, 0.3, 0.35, 0.3, 0.5],
     };
-    WaitTimeData { curves: vec![curve(Block::Mixed, 6.0), curve(Block::High, 4.5), curve(Block::Low, 7.5)] }
+    WaitTimeData {
+        curves: vec![curve(Block::Mixed, 6.0), curve(Block::High, 4.5), curve(Block::Low, 7.5)],
+    }
 }
 
 #[test]
@@ -306,7 +317,8 @@ fn wait_time_guards() {
 
     let mut zero_offer = wait_time_data();
     zero_offer.curves[0].offers_ul[0] = 0.0;
-    let err = draw_wait_time(&dir.join("bad.svg"), &zero_offer, &PlotOptions::default()).unwrap_err();
+    let err =
+        draw_wait_time(&dir.join("bad.svg"), &zero_offer, &PlotOptions::default()).unwrap_err();
     assert!(err.to_string().contains("0 µL"), "{err}");
 
     assert_write_fails_cleanly(|p| draw_wait_time(p, &wait_time_data(), &PlotOptions::default()));
@@ -340,7 +352,18 @@ fn learning_curves_render_stages() {
     data.groups[1].sem[5] = f64::NAN;
     draw_learning_curves(&path, &data, &PlotOptions::default()).unwrap();
     let svg = read_svg(&path);
-    assert_contains(&svg, &["session", "reward rate (µL/s)", "kindergarten", "conventional", "simple", "intermediate", "wagering task"]);
+    assert_contains(
+        &svg,
+        &[
+            "session",
+            "reward rate (µL/s)",
+            "kindergarten",
+            "conventional",
+            "simple",
+            "intermediate",
+            "wagering task",
+        ],
+    );
 }
 
 #[test]
@@ -352,16 +375,25 @@ fn learning_curves_guards() {
 
     let mut short = learning_curves_data();
     short.groups[1].mean.pop();
-    let err = draw_learning_curves(&dir.join("bad.svg"), &short, &PlotOptions::default()).unwrap_err();
+    let err =
+        draw_learning_curves(&dir.join("bad.svg"), &short, &PlotOptions::default()).unwrap_err();
     assert!(err.to_string().contains("conventional"), "{err}");
 
-    assert_write_fails_cleanly(|p| draw_learning_curves(p, &learning_curves_data(), &PlotOptions::default()));
+    assert_write_fails_cleanly(|p| {
+        draw_learning_curves(p, &learning_curves_data(), &PlotOptions::default())
+    });
 }
 
 fn groups() -> Vec<GroupSample> {
     vec![
-        GroupSample { name: "kindergarten".to_string(), values: vec![3.0, 4.0, 4.0, 5.0, 3.0, 6.0, 4.0, f64::NAN] },
-        GroupSample { name: "conventional".to_string(), values: vec![1.0, 2.0, 2.0, 1.0, 3.0, 2.0, 1.0, 2.0] },
+        GroupSample {
+            name: "kindergarten".to_string(),
+            values: vec![3.0, 4.0, 4.0, 5.0, 3.0, 6.0, 4.0, f64::NAN],
+        },
+        GroupSample {
+            name: "conventional".to_string(),
+            values: vec![1.0, 2.0, 2.0, 1.0, 3.0, 2.0, 1.0, 2.0],
+        },
         GroupSample { name: "none".to_string(), values: vec![1.0] },
     ]
 }
@@ -370,7 +402,8 @@ fn groups() -> Vec<GroupSample> {
 fn ecdf_renders_groups() {
     let (dir, _guard) = output_dir();
     let path = dir.join("ecdf.svg");
-    let data = EcdfData { metric_label: "number of dynamical features".to_string(), groups: groups() };
+    let data =
+        EcdfData { metric_label: "number of dynamical features".to_string(), groups: groups() };
     draw_ecdf(&path, &data, &PlotOptions::default()).unwrap();
     let svg = read_svg(&path);
     assert_contains(
@@ -390,7 +423,10 @@ fn ecdf_renders_groups() {
 fn ecdf_guards() {
     let (dir, _guard) = output_dir();
     let path = dir.join("ecdf_empty.svg");
-    let nan_only = EcdfData { metric_label: "x".to_string(), groups: vec![GroupSample { name: "a".to_string(), values: vec![f64::NAN] }] };
+    let nan_only = EcdfData {
+        metric_label: "x".to_string(),
+        groups: vec![GroupSample { name: "a".to_string(), values: vec![f64::NAN] }],
+    };
     draw_ecdf(&path, &nan_only, &PlotOptions::default()).unwrap();
     assert_contains(&read_svg(&path), &["no data"]);
     draw_ecdf(&path, &EcdfData::default(), &PlotOptions::default()).unwrap();
@@ -403,12 +439,20 @@ fn ecdf_guards() {
 fn strip_renders_groups() {
     let (dir, _guard) = output_dir();
     let path = dir.join("strip.svg");
-    let data = StripData { metric_label: "slowest time constant (s)".to_string(), groups: groups() };
+    let data =
+        StripData { metric_label: "slowest time constant (s)".to_string(), groups: groups() };
     draw_strip(&path, &data, &PlotOptions::default()).unwrap();
     let svg = read_svg(&path);
     assert_contains(
         &svg,
-        &["slowest time constant (s)", "kindergarten", "conventional", "none", "mean and 95 % CI of the mean", "1 non-finite value(s) not shown"],
+        &[
+            "slowest time constant (s)",
+            "kindergarten",
+            "conventional",
+            "none",
+            "mean and 95 % CI of the mean",
+            "1 non-finite value(s) not shown",
+        ],
     );
 
     // The jitter is seeded, so the same data gives the same bytes.
@@ -428,12 +472,17 @@ fn strip_guards() {
 }
 
 fn trajectories_by_block() -> TrajectoriesData {
-    let trajectories: Vec<Vec<PcCoords>> = (0..4).map(|i| spiral([i as f64 * 0.5, 0.0, 0.0], i as f64, 240)).collect();
-    let labels = trajectories.iter().map(|t| (0..t.len()).map(|s| (s / 80) % 3).collect()).collect();
+    let trajectories: Vec<Vec<PcCoords>> =
+        (0..4).map(|i| spiral([i as f64 * 0.5, 0.0, 0.0], i as f64, 240)).collect();
+    let labels =
+        trajectories.iter().map(|t| (0..t.len()).map(|s| (s / 80) % 3).collect()).collect();
     TrajectoriesData {
         explained_variance: vec![0.4, 0.3, 0.1],
         trajectories,
-        colour: TrajectoryColour::Category { names: vec!["mixed".into(), "high".into(), "low".into()], labels },
+        colour: TrajectoryColour::Category {
+            names: vec!["mixed".into(), "high".into(), "low".into()],
+            labels,
+        },
     }
 }
 
@@ -445,7 +494,10 @@ fn trajectories_render_categories() {
     data.trajectories[1][50] = [f64::NAN, 0.0, 0.0];
     draw_trajectories(&path, &data, &PlotOptions::default()).unwrap();
     let svg = read_svg(&path);
-    assert_contains(&svg, &["PC1 (40.0 % var.)", "PC2 (30.0 % var.)", "PC3 (10.0 % var.)", "mixed", "high", "low"]);
+    assert_contains(
+        &svg,
+        &["PC1 (40.0 % var.)", "PC2 (30.0 % var.)", "PC3 (10.0 % var.)", "mixed", "high", "low"],
+    );
 }
 
 #[test]
@@ -454,8 +506,16 @@ fn trajectories_render_colour_bar() {
     let path = dir.join("trajectories_belief.svg");
     let mut data = trajectories_by_block();
     data.explained_variance.truncate(2);
-    let values = data.trajectories.iter().map(|t| (0..t.len()).map(|s| (s as f64 / 240.0).sin()).collect()).collect();
-    data.colour = TrajectoryColour::Value { label: "belief in high block".to_string(), values, range: Some((0.0, 1.0)) };
+    let values = data
+        .trajectories
+        .iter()
+        .map(|t| (0..t.len()).map(|s| (s as f64 / 240.0).sin()).collect())
+        .collect();
+    data.colour = TrajectoryColour::Value {
+        label: "belief in high block".to_string(),
+        values,
+        range: Some((0.0, 1.0)),
+    };
     draw_trajectories(&path, &data, &PlotOptions::default()).unwrap();
     let svg = read_svg(&path);
     assert_contains(&svg, &["belief in high block", "PC2 (30.0 % var.)"]);
@@ -480,12 +540,14 @@ fn trajectories_guards() {
     if let TrajectoryColour::Category { labels, .. } = &mut out_of_range.colour {
         labels[0][0] = 7;
     }
-    let err = draw_trajectories(&dir.join("bad.svg"), &out_of_range, &PlotOptions::default()).unwrap_err();
+    let err = draw_trajectories(&dir.join("bad.svg"), &out_of_range, &PlotOptions::default())
+        .unwrap_err();
     assert!(err.to_string().contains("index 7"), "{err}");
 
     let mut bad_range = trajectories_by_block();
     let values = bad_range.trajectories.iter().map(|t| vec![0.5; t.len()]).collect();
-    bad_range.colour = TrajectoryColour::Value { label: "v".into(), values, range: Some((1.0, 1.0)) };
+    bad_range.colour =
+        TrajectoryColour::Value { label: "v".into(), values, range: Some((1.0, 1.0)) };
     assert!(draw_trajectories(&dir.join("bad.svg"), &bad_range, &PlotOptions::default()).is_err());
 
     let data = trajectories_by_block();
@@ -530,10 +592,17 @@ fn flow_field_renders_speed() {
     let mut data = flow_field_data();
     data.speed[5] = f64::NAN;
     data.direction[7] = [f64::NAN, 1.0];
-    let no_arrow = data.direction.iter().filter(|d| !(d[0].is_finite() && d[1].is_finite()) || (d[0] == 0.0 && d[1] == 0.0)).count();
+    let no_arrow = data
+        .direction
+        .iter()
+        .filter(|d| !(d[0].is_finite() && d[1].is_finite()) || (d[0] == 0.0 && d[1] == 0.0))
+        .count();
     draw_flow_field(&path, &data, &PlotOptions::default()).unwrap();
     let svg = read_svg(&path);
-    assert_contains(&svg, &[&format!("{no_arrow} node(s) with a zero or non-finite direction have no arrow")]);
+    assert_contains(
+        &svg,
+        &[&format!("{no_arrow} node(s) with a zero or non-finite direction have no arrow")],
+    );
     assert_contains(
         &svg,
         &[
@@ -553,8 +622,25 @@ fn flow_field_renders_categories() {
     let (dir, _guard) = output_dir();
     let path = dir.join("flow_field_blocks.svg");
     let mut data = flow_field_data();
-    let labels = data.xs.iter().cycle().take(data.speed.len()).map(|x| Some(if *x < 0.0 { 2 } else if *x < 1.5 { 0 } else { 1 })).collect();
-    data.background = FlowBackground::Category { names: vec!["mixed".into(), "high".into(), "low".into()], labels };
+    let labels = data
+        .xs
+        .iter()
+        .cycle()
+        .take(data.speed.len())
+        .map(|x| {
+            Some(if *x < 0.0 {
+                2
+            } else if *x < 1.5 {
+                0
+            } else {
+                1
+            })
+        })
+        .collect();
+    data.background = FlowBackground::Category {
+        names: vec!["mixed".into(), "high".into(), "low".into()],
+        labels,
+    };
     data.speed_contours = false;
     draw_flow_field(&path, &data, &PlotOptions::default()).unwrap();
     let svg = read_svg(&path);
@@ -582,7 +668,8 @@ fn flow_field_guards() {
 
     let mut unsorted = flow_field_data();
     unsorted.xs.swap(3, 4);
-    let err = draw_flow_field(&dir.join("bad.svg"), &unsorted, &PlotOptions::default()).unwrap_err();
+    let err =
+        draw_flow_field(&dir.join("bad.svg"), &unsorted, &PlotOptions::default()).unwrap_err();
     assert!(err.to_string().contains("strictly increasing"), "{err}");
 
     let data = flow_field_data();
@@ -600,7 +687,11 @@ fn features_data() -> FeaturesData {
     let mut points = line;
     points.push(FeaturePoint { pcs: [1.0, -1.0, 0.3], feature: Some(1), kind: PointKind::Fixed });
     points.push(FeaturePoint { pcs: [0.0, -1.5, 0.0], feature: None, kind: PointKind::Slow });
-    points.push(FeaturePoint { pcs: [f64::INFINITY, 0.0, 0.0], feature: None, kind: PointKind::Slow });
+    points.push(FeaturePoint {
+        pcs: [f64::INFINITY, 0.0, 0.0],
+        feature: None,
+        kind: PointKind::Slow,
+    });
     FeaturesData {
         explained_variance: vec![0.5, 0.2, 0.1],
         trajectories: (0..4).map(|i| spiral([0.0, 0.0, 0.0], i as f64, 200)).collect(),
@@ -662,19 +753,28 @@ fn custom_title_is_drawn() {
 fn extreme_values_do_not_panic() {
     let (dir, _guard) = output_dir();
     let opts = PlotOptions::default();
-    let cases: [(f64, f64); 5] = [(1e-300, 1e-300), (1e-310, 2e-310), (-1e100, 1e100), (1e99, 1e99 + 1e85), (0.0, 0.0)];
+    let cases: [(f64, f64); 5] =
+        [(1e-300, 1e-300), (1e-310, 2e-310), (-1e100, 1e100), (1e99, 1e99 + 1e85), (0.0, 0.0)];
     for (i, (a, b)) in cases.into_iter().enumerate() {
         let path = dir.join(format!("extreme_{i}.svg"));
 
         let points = FixedPointsData {
             explained_variance: vec![0.5, 0.5],
             trajectories: vec![vec![[a, b, a], [b, a, b]]],
-            points: vec![ProjectedPoint { pcs: [a, b, 0.0], stability: Stability::Unstable, kind: PointKind::Fixed, unstable_modes: vec![[a, b, 0.0]] }],
+            points: vec![ProjectedPoint {
+                pcs: [a, b, 0.0],
+                stability: Stability::Unstable,
+                kind: PointKind::Fixed,
+                unstable_modes: vec![[a, b, 0.0]],
+            }],
         };
         draw_fixed_points(&path, &points, &opts).unwrap();
         read_svg(&path);
 
-        let strip = StripData { metric_label: "x".into(), groups: vec![GroupSample { name: "g".into(), values: vec![a, b] }] };
+        let strip = StripData {
+            metric_label: "x".into(),
+            groups: vec![GroupSample { name: "g".into(), values: vec![a, b] }],
+        };
         draw_strip(&path, &strip, &opts).unwrap();
         read_svg(&path);
 
@@ -687,14 +787,23 @@ fn extreme_values_do_not_panic() {
         read_svg(&path);
 
         let spectra = SpectrumData {
-            points: vec![PointSpectrum { label: "p".into(), stability: Stability::Stable, eigenvalues: vec![Complex64::new(a, b)] }],
+            points: vec![PointSpectrum {
+                label: "p".into(),
+                stability: Stability::Stable,
+                eigenvalues: vec![Complex64::new(a, b)],
+            }],
         };
         draw_spectra(&path, &spectra, &opts).unwrap();
         read_svg(&path);
 
         let curves = LearningCurvesData {
             metric_label: "m".into(),
-            groups: vec![GroupCurve { name: "g".into(), sessions: vec![a, b], mean: vec![b, a], sem: vec![a.abs(), b.abs()] }],
+            groups: vec![GroupCurve {
+                name: "g".into(),
+                sessions: vec![a, b],
+                mean: vec![b, a],
+                sem: vec![a.abs(), b.abs()],
+            }],
             stage_boundaries: vec![StageBoundary { session: a, label: "s".into() }],
         };
         draw_learning_curves(&path, &curves, &opts).unwrap();

@@ -70,8 +70,13 @@ pub(crate) fn format_tick(value: &f64) -> String {
 
     let decimals = (3 - magnitude.log10().floor() as i32).clamp(0, 6) as usize;
     let text = format!("{value:.decimals$}");
-    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
-    if text == "-0" { "0".to_string() } else { text.to_string() }
+    let text =
+        if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
+    if text == "-0" {
+        "0".to_string()
+    } else {
+        text.to_string()
+    }
 }
 
 /// Starts a chart on `area` with the theme's margins and label areas and an optional caption

@@ -17,13 +17,21 @@ pub(crate) const LEVELS: usize = 64;
 /// Returns the viridis colour of `value` on `range` (perceptually uniform and readable in
 /// grey scale and under colour-vision deficiencies). Values outside the range are clamped.
 pub(crate) fn viridis(value: f64, range: &Range<f64>) -> RGBColor {
-    let t = if range.end > range.start { (value - range.start) / (range.end - range.start) } else { 0.5 };
+    let t = if range.end > range.start {
+        (value - range.start) / (range.end - range.start)
+    } else {
+        0.5
+    };
     ViridisRGB::get_color(t.clamp(0.0, 1.0))
 }
 
 /// Returns the index, in 0..[`LEVELS`], of the colour level of `value` on `range`.
 pub(crate) fn level(value: f64, range: &Range<f64>) -> usize {
-    let t = if range.end > range.start { (value - range.start) / (range.end - range.start) } else { 0.5 };
+    let t = if range.end > range.start {
+        (value - range.start) / (range.end - range.start)
+    } else {
+        0.5
+    };
     ((t.clamp(0.0, 1.0) * LEVELS as f64) as usize).min(LEVELS - 1)
 }
 

@@ -4,7 +4,12 @@
 /// index `j * xs.len() + i`) crosses `level`, by linear interpolation along cell edges.
 /// Cells with a non-finite corner are skipped. At a saddle cell (opposite corners on the same
 /// side of the level) the two segments are chosen by the cell's mean value.
-pub(crate) fn segments(xs: &[f64], ys: &[f64], values: &[f64], level: f64) -> Vec<((f64, f64), (f64, f64))> {
+pub(crate) fn segments(
+    xs: &[f64],
+    ys: &[f64],
+    values: &[f64],
+    level: f64,
+) -> Vec<((f64, f64), (f64, f64))> {
     let nx = xs.len();
     let mut out = Vec::new();
     for j in 0..ys.len().saturating_sub(1) {

@@ -53,7 +53,13 @@ fn draw_chart(area: &Area<'_>, data: &EcdfData) -> DrawResult {
     };
 
     let mut chart = axes::linear_chart(area, None, x.clone(), 0.0..1.05)?;
-    axes::draw_axes(&mut chart, &data.metric_label, "cumulative fraction", &axes::format_tick, &axes::format_tick)?;
+    axes::draw_axes(
+        &mut chart,
+        &data.metric_label,
+        "cumulative fraction",
+        &axes::format_tick,
+        &axes::format_tick,
+    )?;
 
     for (index, sample) in data.groups.iter().enumerate() {
         let mut values = sample.drawable();
@@ -78,6 +84,9 @@ mod tests {
     #[test]
     fn steps_rise_by_one_over_n() {
         let corners = steps(&[1.0, 2.0], 0.0, 3.0);
-        assert_eq!(corners, vec![(0.0, 0.0), (1.0, 0.0), (1.0, 0.5), (2.0, 0.5), (2.0, 1.0), (3.0, 1.0)]);
+        assert_eq!(
+            corners,
+            vec![(0.0, 0.0), (1.0, 0.0), (1.0, 0.5), (2.0, 0.5), (2.0, 1.0), (3.0, 1.0)]
+        );
     }
 }

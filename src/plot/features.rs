@@ -47,14 +47,17 @@ pub struct FeaturesData {
 /// figure.
 pub fn draw_features(path: &Path, data: &FeaturesData, opts: &PlotOptions) -> Result<()> {
     let has_points = data.points.iter().any(|p| p.pcs.iter().all(|v| is_drawable(*v)));
-    let has_trajectories = data.trajectories.iter().flatten().any(|p| p.iter().all(|v| is_drawable(*v)));
+    let has_trajectories =
+        data.trajectories.iter().flatten().any(|p| p.iter().all(|v| is_drawable(*v)));
     if !has_points && !has_trajectories {
         return render::render_svg(path, opts, "Slow-point features", |area| {
             render::draw_no_data(area, "no finite point or trajectory state was given")
         });
     }
     pc_planes::check_explained_variance(&data.explained_variance)?;
-    if let Some(bad) = data.points.iter().filter_map(|p| p.feature).find(|f| *f >= data.feature_names.len()) {
+    if let Some(bad) =
+        data.points.iter().filter_map(|p| p.feature).find(|f| *f >= data.feature_names.len())
+    {
         return Err(Error::invalid(
             "feature index",
             format!("{bad} given, but only {} feature names", data.feature_names.len()),
@@ -63,8 +66,10 @@ pub fn draw_features(path: &Path, data: &FeaturesData, opts: &PlotOptions) -> Re
 
     render::render_svg(path, opts, "Slow-point features", |area| {
         let hidden = data.points.iter().filter(|p| !p.pcs.iter().all(|v| is_drawable(*v))).count();
-        let notes: Vec<String> =
-            (hidden > 0).then(|| format!("{hidden} point(s) with non-finite coordinates not shown")).into_iter().collect();
+        let notes: Vec<String> = (hidden > 0)
+            .then(|| format!("{hidden} point(s) with non-finite coordinates not shown"))
+            .into_iter()
+            .collect();
         render::with_notes(area, &notes, |body| draw_planes(body, data))
     })
 }
@@ -95,7 +100,12 @@ fn draw_planes(area: &Area<'_>, data: &FeaturesData) -> DrawResult {
     Ok(())
 }
 
-fn draw_points(chart: &mut Chart<'_, '_>, data: &FeaturesData, plane: (usize, usize), with_legend: bool) -> DrawResult {
+fn draw_points(
+    chart: &mut Chart<'_, '_>,
+    data: &FeaturesData,
+    plane: (usize, usize),
+    with_legend: bool,
+) -> DrawResult {
     // Points in no feature first, so feature points are drawn on top of them.
     let groups = std::iter::once(None).chain((0..data.feature_names.len()).map(Some));
     for feature in groups {

@@ -50,7 +50,8 @@ const MODE_HALF_LENGTH: f64 = 0.05;
 /// gives a "no data" figure.
 pub fn draw_fixed_points(path: &Path, data: &FixedPointsData, opts: &PlotOptions) -> Result<()> {
     let has_points = data.points.iter().any(|p| p.pcs.iter().all(|v| is_drawable(*v)));
-    let has_trajectories = data.trajectories.iter().flatten().any(|p| p.iter().all(|v| is_drawable(*v)));
+    let has_trajectories =
+        data.trajectories.iter().flatten().any(|p| p.iter().all(|v| is_drawable(*v)));
     if !has_points && !has_trajectories {
         return render::render_svg(path, opts, "Fixed points", |area| {
             render::draw_no_data(area, "no finite fixed point or trajectory state was given")
@@ -93,7 +94,11 @@ fn draw_planes(area: &Area<'_>, data: &FixedPointsData) -> DrawResult {
 }
 
 /// Builds the chart of one plane, with limits covering every drawable point and state.
-fn plane_chart<'a, 'b>(panel: &'a Area<'b>, data: &FixedPointsData, plane: (usize, usize)) -> DrawResult<Chart<'a, 'b>> {
+fn plane_chart<'a, 'b>(
+    panel: &'a Area<'b>,
+    data: &FixedPointsData,
+    plane: (usize, usize),
+) -> DrawResult<Chart<'a, 'b>> {
     let states = data.trajectories.iter().flatten().chain(data.points.iter().map(|p| &p.pcs));
     let coords: Vec<(f64, f64)> = states
         .map(|s| pc_planes::project(s, plane))
@@ -174,12 +179,16 @@ fn draw_points(
                 .map(|p| pc_planes::project(&p.pcs, plane))
                 .collect();
             let (colour, size, label) = match kind {
-                PointKind::Fixed => {
-                    (stability.colour(), markers::POINT_SIZE, format!("{} fixed point", stability.label()))
-                }
-                PointKind::Slow => {
-                    (theme::GREY, markers::SLOW_POINT_SIZE, format!("{} slow point", stability.label()))
-                }
+                PointKind::Fixed => (
+                    stability.colour(),
+                    markers::POINT_SIZE,
+                    format!("{} fixed point", stability.label()),
+                ),
+                PointKind::Slow => (
+                    theme::GREY,
+                    markers::SLOW_POINT_SIZE,
+                    format!("{} slow point", stability.label()),
+                ),
             };
             let label = with_legend.then_some(label.as_str());
             markers::draw_marker_series(chart, &coords, stability.shape(), colour, size, label)?;
@@ -187,4 +196,3 @@ fn draw_points(
     }
     Ok(())
 }
-

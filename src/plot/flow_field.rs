@@ -75,7 +75,9 @@ const MAX_ARROWS_PER_AXIS: usize = 24;
 /// failed write. An empty grid without points gives a "no data" figure.
 pub fn draw_flow_field(path: &Path, data: &FlowFieldData, opts: &PlotOptions) -> Result<()> {
     if data.xs.is_empty() && data.ys.is_empty() && data.points.is_empty() {
-        return render::render_svg(path, opts, "Flow field", |area| render::draw_no_data(area, "no grid and no point was given"));
+        return render::render_svg(path, opts, "Flow field", |area| {
+            render::draw_no_data(area, "no grid and no point was given")
+        });
     }
     check_grid(data)?;
 
@@ -103,13 +105,22 @@ pub fn draw_flow_field(path: &Path, data: &FlowFieldData, opts: &PlotOptions) ->
 fn check_grid(data: &FlowFieldData) -> Result<()> {
     for (name, axis) in [("flow-field x grid", &data.xs), ("flow-field y grid", &data.ys)] {
         if axis.len() < 2 {
-            return Err(Error::invalid(name, format!("{} coordinates given, expected at least 2", axis.len())));
+            return Err(Error::invalid(
+                name,
+                format!("{} coordinates given, expected at least 2", axis.len()),
+            ));
         }
-        let increasing = |i: usize| is_drawable(axis[i - 1]) && is_drawable(axis[i]) && axis[i] > axis[i - 1];
+        let increasing =
+            |i: usize| is_drawable(axis[i - 1]) && is_drawable(axis[i]) && axis[i] > axis[i - 1];
         if let Some(i) = (1..axis.len()).find(|&i| !increasing(i)) {
             return Err(Error::invalid(
                 name,
-                format!("coordinates {} and {} at {} and {i} are not finite and strictly increasing", axis[i - 1], axis[i], i - 1),
+                format!(
+                    "coordinates {} and {} at {} and {i} are not finite and strictly increasing",
+                    axis[i - 1],
+                    axis[i],
+                    i - 1
+                ),
             ));
         }
     }
@@ -119,14 +130,21 @@ fn check_grid(data: &FlowFieldData) -> Result<()> {
     if let FlowBackground::Category { names, labels } = &data.background {
         lengths.push(("category labels", labels.len()));
         if let Some(bad) = labels.iter().flatten().find(|l| **l >= names.len()) {
-            return Err(Error::invalid("flow-field category", format!("index {bad} given, but only {} category names", names.len())));
+            return Err(Error::invalid(
+                "flow-field category",
+                format!("index {bad} given, but only {} category names", names.len()),
+            ));
         }
     }
     for (name, length) in lengths {
         if length != nodes {
             return Err(Error::invalid(
                 format!("flow-field {name}"),
-                format!("{length} values for a {} × {} grid, expected {nodes}", data.xs.len(), data.ys.len()),
+                format!(
+                    "{length} values for a {} × {} grid, expected {nodes}",
+                    data.xs.len(),
+                    data.ys.len()
+                ),
             ));
         }
     }
@@ -136,7 +154,8 @@ fn check_grid(data: &FlowFieldData) -> Result<()> {
 /// Returns log10 of each speed; zero maps to the log of the smallest positive speed and a
 /// negative or non-finite speed to `None`.
 fn log_speeds(speed: &[f64]) -> Vec<Option<f64>> {
-    let smallest = speed.iter().copied().filter(|s| s.is_finite() && *s > 0.0).fold(f64::INFINITY, f64::min);
+    let smallest =
+        speed.iter().copied().filter(|s| s.is_finite() && *s > 0.0).fold(f64::INFINITY, f64::min);
     speed
         .iter()
         .map(|&s| match s {
@@ -153,7 +172,8 @@ fn notes(data: &FlowFieldData, log_speed: &[Option<f64>]) -> Vec<String> {
     if blank > 0 && data.background == FlowBackground::Speed {
         notes.push(format!("{blank} node(s) with a negative or non-finite speed left blank"));
     }
-    let no_arrow = data.direction.iter().filter(|d| unit_direction(**d, 1.0, 1.0).is_none()).count();
+    let no_arrow =
+        data.direction.iter().filter(|d| unit_direction(**d, 1.0, 1.0).is_none()).count();
     if no_arrow > 0 {
         notes.push(format!("{no_arrow} node(s) with a zero or non-finite direction have no arrow"));
     }
@@ -183,15 +203,28 @@ fn cell_edges(axis: &[f64]) -> Vec<f64> {
     edges
 }
 
-fn draw_plane(area: &Area<'_>, data: &FlowFieldData, log_speed: &[Option<f64>], speed_range: Option<&Range<f64>>) -> DrawResult {
+fn draw_plane(
+    area: &Area<'_>,
+    data: &FlowFieldData,
+    log_speed: &[Option<f64>],
+    speed_range: Option<&Range<f64>>,
+) -> DrawResult {
     let x_edges = cell_edges(&data.xs);
     let y_edges = cell_edges(&data.ys);
     let point_xs = data.points.iter().map(|p| p.xy[0]);
     let point_ys = data.points.iter().map(|p| p.xy[1]);
-    let x = axes::padded_range(point_xs.chain([x_edges[0], x_edges[x_edges.len() - 1]])).unwrap_or(-1.0..1.0);
-    let y = axes::padded_range(point_ys.chain([y_edges[0], y_edges[y_edges.len() - 1]])).unwrap_or(-1.0..1.0);
+    let x = axes::padded_range(point_xs.chain([x_edges[0], x_edges[x_edges.len() - 1]]))
+        .unwrap_or(-1.0..1.0);
+    let y = axes::padded_range(point_ys.chain([y_edges[0], y_edges[y_edges.len() - 1]]))
+        .unwrap_or(-1.0..1.0);
     let mut chart = axes::linear_chart(area, None, x, y)?;
-    axes::draw_axes(&mut chart, &data.x_label, &data.y_label, &axes::format_tick, &axes::format_tick)?;
+    axes::draw_axes(
+        &mut chart,
+        &data.x_label,
+        &data.y_label,
+        &axes::format_tick,
+        &axes::format_tick,
+    )?;
 
     draw_background(&mut chart, data, log_speed, speed_range, &x_edges, &y_edges)?;
     if data.speed_contours {
@@ -227,7 +260,10 @@ fn draw_background(
         FlowBackground::Category { names, labels } => {
             chart.draw_series(labels.iter().enumerate().filter_map(|(index, label)| {
                 let label = (*label)?;
-                Some(Rectangle::new(cell(index), category_colour(label, &names[label]).mix(0.3).filled()))
+                Some(Rectangle::new(
+                    cell(index),
+                    category_colour(label, &names[label]).mix(0.3).filled(),
+                ))
             }))?;
             let used: BTreeSet<usize> = labels.iter().flatten().copied().collect();
             for label in used {
@@ -242,10 +278,15 @@ fn draw_background(
     Ok(())
 }
 
-fn draw_contours(chart: &mut Chart<'_, '_>, data: &FlowFieldData, log_speed: &[Option<f64>]) -> DrawResult {
+fn draw_contours(
+    chart: &mut Chart<'_, '_>,
+    data: &FlowFieldData,
+    log_speed: &[Option<f64>],
+) -> DrawResult {
     let values: Vec<f64> = log_speed.iter().map(|s| s.unwrap_or(f64::NAN)).collect();
     let drawable = values.iter().copied().filter(|v| v.is_finite());
-    let (low, high) = drawable.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (low, high) =
+        drawable.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if low >= high {
         return Ok(());
     }
@@ -254,7 +295,8 @@ fn draw_contours(chart: &mut Chart<'_, '_>, data: &FlowFieldData, log_speed: &[O
     let mut labelled = false;
     for level in (low.ceil() as i64)..=(high.floor() as i64) {
         let segments = contour::segments(&data.xs, &data.ys, &values, level as f64);
-        let anno = chart.draw_series(segments.into_iter().map(|s| PathElement::new(vec![s.0, s.1], style)))?;
+        let anno = chart
+            .draw_series(segments.into_iter().map(|s| PathElement::new(vec![s.0, s.1], style)))?;
         if !labelled {
             anno.label("speed contour (each decade)")
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
@@ -283,7 +325,9 @@ fn draw_arrows(chart: &mut Chart<'_, '_>, data: &FlowFieldData) -> DrawResult {
     let mut arrows = Vec::new();
     for j in (0..ny).step_by(y_stride) {
         for i in (0..nx).step_by(x_stride) {
-            let Some((u, v)) = unit_direction(data.direction[j * nx + i], x_span, y_span) else { continue };
+            let Some((u, v)) = unit_direction(data.direction[j * nx + i], x_span, y_span) else {
+                continue;
+            };
             let to_data = |a: f64, b: f64| (data.xs[i] + a * x_span, data.ys[j] + b * y_span);
             let tip = (u * half, v * half);
             let tail = (-u * half, -v * half);
@@ -293,7 +337,11 @@ fn draw_arrows(chart: &mut Chart<'_, '_>, data: &FlowFieldData) -> DrawResult {
             let left = (tip.0 - head * (u * cos - v * sin), tip.1 - head * (v * cos + u * sin));
             let right = (tip.0 - head * (u * cos + v * sin), tip.1 - head * (v * cos - u * sin));
             arrows.push(vec![to_data(tail.0, tail.1), to_data(tip.0, tip.1)]);
-            arrows.push(vec![to_data(left.0, left.1), to_data(tip.0, tip.1), to_data(right.0, right.1)]);
+            arrows.push(vec![
+                to_data(left.0, left.1),
+                to_data(tip.0, tip.1),
+                to_data(right.0, right.1),
+            ]);
         }
     }
     let outline = theme::INK.mix(0.9).stroke_width(3);
@@ -306,7 +354,9 @@ fn draw_points(chart: &mut Chart<'_, '_>, points: &[PlanePoint]) -> DrawResult {
     // A white disc behind each marker keeps it visible on any background colour.
     let halo = ShapeStyle::from(&WHITE.mix(0.85)).filled();
     let drawable = points.iter().filter(|p| p.xy.iter().all(|v| is_drawable(*v)));
-    chart.draw_series(drawable.map(|p| Circle::new((p.xy[0], p.xy[1]), markers::POINT_SIZE + 3, halo)))?;
+    chart.draw_series(
+        drawable.map(|p| Circle::new((p.xy[0], p.xy[1]), markers::POINT_SIZE + 3, halo)),
+    )?;
 
     for kind in [PointKind::Slow, PointKind::Fixed] {
         for stability in [Stability::Stable, Stability::Marginal, Stability::Unstable] {
@@ -316,10 +366,25 @@ fn draw_points(chart: &mut Chart<'_, '_>, points: &[PlanePoint]) -> DrawResult {
                 .map(|p| (p.xy[0], p.xy[1]))
                 .collect();
             let (colour, size, label) = match kind {
-                PointKind::Fixed => (stability.colour(), markers::POINT_SIZE, format!("{} fixed point", stability.label())),
-                PointKind::Slow => (theme::GREY, markers::SLOW_POINT_SIZE, format!("{} slow point", stability.label())),
+                PointKind::Fixed => (
+                    stability.colour(),
+                    markers::POINT_SIZE,
+                    format!("{} fixed point", stability.label()),
+                ),
+                PointKind::Slow => (
+                    theme::GREY,
+                    markers::SLOW_POINT_SIZE,
+                    format!("{} slow point", stability.label()),
+                ),
             };
-            markers::draw_marker_series(chart, &coords, stability.shape(), colour, size, Some(&label))?;
+            markers::draw_marker_series(
+                chart,
+                &coords,
+                stability.shape(),
+                colour,
+                size,
+                Some(&label),
+            )?;
         }
     }
     Ok(())

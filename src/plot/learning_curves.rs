@@ -51,13 +51,22 @@ pub struct LearningCurvesData {
 ///
 /// Errors: a group whose three vectors differ in length, an invalid figure size, or a failed
 /// write. No drawable point gives a "no data" figure.
-pub fn draw_learning_curves(path: &Path, data: &LearningCurvesData, opts: &PlotOptions) -> Result<()> {
+pub fn draw_learning_curves(
+    path: &Path,
+    data: &LearningCurvesData,
+    opts: &PlotOptions,
+) -> Result<()> {
     for curve in &data.groups {
         let n = curve.sessions.len();
         if curve.mean.len() != n || curve.sem.len() != n {
             return Err(Error::invalid(
                 format!("learning curve of group {:?}", curve.name),
-                format!("{} sessions, {} means and {} SEMs, expected equal lengths", n, curve.mean.len(), curve.sem.len()),
+                format!(
+                    "{} sessions, {} means and {} SEMs, expected equal lengths",
+                    n,
+                    curve.mean.len(),
+                    curve.sem.len()
+                ),
             ));
         }
     }
@@ -84,32 +93,48 @@ fn runs(curve: &GroupCurve, with_sem: bool) -> Vec<Vec<(f64, f64, f64)>> {
 }
 
 fn draw_chart(area: &Area<'_>, data: &LearningCurvesData) -> DrawResult {
-    let points: Vec<(f64, f64, f64)> = data.groups.iter().flat_map(|c| runs(c, false)).flatten().collect();
+    let points: Vec<(f64, f64, f64)> =
+        data.groups.iter().flat_map(|c| runs(c, false)).flatten().collect();
     let Some(x) = axes::padded_range(points.iter().map(|p| p.0)) else {
         return render::draw_no_data(area, "no finite session and mean pair was given");
     };
-    let boundaries: Vec<&StageBoundary> = data.stage_boundaries.iter().filter(|b| is_drawable(b.session)).collect();
-    let x = axes::include(x, boundaries.iter().map(|b| b.session).fold(f64::INFINITY, f64::min), boundaries.iter().map(|b| b.session).fold(f64::NEG_INFINITY, f64::max));
+    let boundaries: Vec<&StageBoundary> =
+        data.stage_boundaries.iter().filter(|b| is_drawable(b.session)).collect();
+    let x = axes::include(
+        x,
+        boundaries.iter().map(|b| b.session).fold(f64::INFINITY, f64::min),
+        boundaries.iter().map(|b| b.session).fold(f64::NEG_INFINITY, f64::max),
+    );
     let y_values = points.iter().flat_map(|&(_, mean, sem)| [mean - sem, mean + sem]);
     let y = axes::padded_range(y_values).unwrap_or(0.0..1.0);
 
     // Headroom above the data for the stage labels.
     let y = y.start..y.end + 0.12 * (y.end - y.start);
     let mut chart = axes::linear_chart(area, None, x, y.clone())?;
-    axes::draw_axes(&mut chart, "session", &data.metric_label, &axes::format_tick, &axes::format_tick)?;
+    axes::draw_axes(
+        &mut chart,
+        "session",
+        &data.metric_label,
+        &axes::format_tick,
+        &axes::format_tick,
+    )?;
 
     for (index, curve) in data.groups.iter().enumerate() {
         let colour = category_colour(index, &curve.name);
         for run in runs(curve, true) {
             let upper = run.iter().map(|&(s, m, e)| (s, m + e));
             let lower = run.iter().rev().map(|&(s, m, e)| (s, m - e));
-            chart.draw_series(std::iter::once(Polygon::new(upper.chain(lower).collect::<Vec<_>>(), colour.mix(0.2).filled())))?;
+            chart.draw_series(std::iter::once(Polygon::new(
+                upper.chain(lower).collect::<Vec<_>>(),
+                colour.mix(0.2).filled(),
+            )))?;
         }
 
         let line = colour.stroke_width(theme::LINE_WIDTH);
         let mut labelled = false;
         for run in runs(curve, false) {
-            let anno = chart.draw_series(LineSeries::new(run.iter().map(|&(s, m, _)| (s, m)), line))?;
+            let anno =
+                chart.draw_series(LineSeries::new(run.iter().map(|&(s, m, _)| (s, m)), line))?;
             if !labelled {
                 anno.label(curve.name.clone())
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
@@ -122,20 +147,36 @@ fn draw_chart(area: &Area<'_>, data: &LearningCurvesData) -> DrawResult {
     axes::draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
 }
 
-fn draw_boundaries(chart: &mut axes::Chart<'_, '_>, boundaries: &[&StageBoundary], y: std::ops::Range<f64>) -> DrawResult {
+fn draw_boundaries(
+    chart: &mut axes::Chart<'_, '_>,
+    boundaries: &[&StageBoundary],
+    y: std::ops::Range<f64>,
+) -> DrawResult {
     let style = theme::GREY.stroke_width(1);
-    let text = (theme::FONT, theme::TICK_SIZE).into_font().color(&theme::INK).pos(Pos::new(HPos::Left, VPos::Top));
+    let text = (theme::FONT, theme::TICK_SIZE)
+        .into_font()
+        .color(&theme::INK)
+        .pos(Pos::new(HPos::Left, VPos::Top));
     let height = y.end - y.start;
 
     let mut sorted = boundaries.to_vec();
     sorted.sort_by(|a, b| a.session.total_cmp(&b.session));
     for (i, boundary) in sorted.iter().enumerate() {
-        chart.draw_series(DashedLineSeries::new(vec![(boundary.session, y.start), (boundary.session, y.end)], 6, 4, style))?;
+        chart.draw_series(DashedLineSeries::new(
+            vec![(boundary.session, y.start), (boundary.session, y.end)],
+            6,
+            4,
+            style,
+        ))?;
 
         // Alternate two label rows, so labels of close boundaries do not overlap.
         let row = if i % 2 == 0 { 0.01 } else { 0.06 };
         let label_y = y.end - row * height;
-        chart.draw_series(std::iter::once(Text::new(format!(" {}", boundary.label), (boundary.session, label_y), text.clone())))?;
+        chart.draw_series(std::iter::once(Text::new(
+            format!(" {}", boundary.label),
+            (boundary.session, label_y),
+            text.clone(),
+        )))?;
     }
     Ok(())
 }

@@ -89,20 +89,34 @@ pub(crate) fn draw_marker_series(
     let filled = ShapeStyle::from(&colour).filled();
     let outline = colour.stroke_width(2);
     let annotation = match shape {
-        Shape::FilledCircle => chart.draw_series(drawable.iter().map(|&p| Circle::new(p, size, filled)))?,
-        Shape::OpenCircle => chart.draw_series(drawable.iter().map(|&p| Circle::new(p, size, outline)))?,
-        Shape::Cross => chart.draw_series(drawable.iter().map(|&p| Cross::new(p, size, outline)))?,
-        Shape::Triangle => chart.draw_series(drawable.iter().map(|&p| TriangleMarker::new(p, size + 1, filled)))?,
+        Shape::FilledCircle => {
+            chart.draw_series(drawable.iter().map(|&p| Circle::new(p, size, filled)))?
+        }
+        Shape::OpenCircle => {
+            chart.draw_series(drawable.iter().map(|&p| Circle::new(p, size, outline)))?
+        }
+        Shape::Cross => {
+            chart.draw_series(drawable.iter().map(|&p| Cross::new(p, size, outline)))?
+        }
+        Shape::Triangle => {
+            chart.draw_series(drawable.iter().map(|&p| TriangleMarker::new(p, size + 1, filled)))?
+        }
     };
 
     // plotters lists every series that has a legend glyph, so only labelled series get one.
     let Some(label) = label else { return Ok(()) };
     annotation.label(label);
     match shape {
-        Shape::FilledCircle => annotation.legend(move |(x, y)| Circle::new((x + 10, y), size, filled)),
-        Shape::OpenCircle => annotation.legend(move |(x, y)| Circle::new((x + 10, y), size, outline)),
+        Shape::FilledCircle => {
+            annotation.legend(move |(x, y)| Circle::new((x + 10, y), size, filled))
+        }
+        Shape::OpenCircle => {
+            annotation.legend(move |(x, y)| Circle::new((x + 10, y), size, outline))
+        }
         Shape::Cross => annotation.legend(move |(x, y)| Cross::new((x + 10, y), size, outline)),
-        Shape::Triangle => annotation.legend(move |(x, y)| TriangleMarker::new((x + 10, y), size + 1, filled)),
+        Shape::Triangle => {
+            annotation.legend(move |(x, y)| TriangleMarker::new((x + 10, y), size + 1, filled))
+        }
     };
     Ok(())
 }

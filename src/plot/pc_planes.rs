@@ -21,14 +21,20 @@ pub(crate) fn check_explained_variance(explained_variance: &[f64]) -> Result<()>
     if explained_variance.len() < 2 {
         return Err(Error::invalid(
             "explained variance",
-            format!("{} entries given, expected at least 2 (PC1 and PC2)", explained_variance.len()),
+            format!(
+                "{} entries given, expected at least 2 (PC1 and PC2)",
+                explained_variance.len()
+            ),
         ));
     }
     for (i, fraction) in explained_variance.iter().enumerate() {
         if !(0.0..=1.0).contains(fraction) {
             return Err(Error::invalid(
                 "explained variance",
-                format!("PC{} has {fraction}, expected a fraction of the total variance in 0..=1", i + 1),
+                format!(
+                    "PC{} has {fraction}, expected a fraction of the total variance in 0..=1",
+                    i + 1
+                ),
             ));
         }
     }
@@ -55,7 +61,10 @@ pub(crate) fn project(point: &PcCoords, (x, y): (usize, usize)) -> (f64, f64) {
 
 /// Splits a trajectory, projected on the plane `(x, y)`, into runs of drawable points, so
 /// that a non-finite state breaks the line instead of stopping the figure.
-pub(crate) fn drawable_runs(trajectory: &[PcCoords], plane: (usize, usize)) -> Vec<Vec<(f64, f64)>> {
+pub(crate) fn drawable_runs(
+    trajectory: &[PcCoords],
+    plane: (usize, usize),
+) -> Vec<Vec<(f64, f64)>> {
     let mut runs = Vec::new();
     let mut current = Vec::new();
     for point in trajectory {

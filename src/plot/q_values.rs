@@ -43,7 +43,10 @@ pub fn draw_q_values(path: &Path, data: &QValuesData, opts: &PlotOptions) -> Res
 }
 
 fn check_thresholds(data: &QValuesData) -> Result<()> {
-    for (name, value) in [("fixed-point threshold", data.fixed_threshold), ("slow-point threshold", data.slow_threshold)] {
+    for (name, value) in [
+        ("fixed-point threshold", data.fixed_threshold),
+        ("slow-point threshold", data.slow_threshold),
+    ] {
         if !(value.is_finite() && value > 0.0) {
             return Err(Error::invalid(name, format!("{value}, expected a positive finite q")));
         }
@@ -51,14 +54,18 @@ fn check_thresholds(data: &QValuesData) -> Result<()> {
     if data.fixed_threshold >= data.slow_threshold {
         return Err(Error::invalid(
             "fixed-point threshold",
-            format!("{} is not below the slow-point threshold {}", data.fixed_threshold, data.slow_threshold),
+            format!(
+                "{} is not below the slow-point threshold {}",
+                data.fixed_threshold, data.slow_threshold
+            ),
         ));
     }
     Ok(())
 }
 
 fn draw_figure(area: &Area<'_>, data: &QValuesData) -> DrawResult {
-    let mut sorted: Vec<f64> = data.q.iter().copied().filter(|q| q.is_finite() && *q >= 0.0).collect();
+    let mut sorted: Vec<f64> =
+        data.q.iter().copied().filter(|q| q.is_finite() && *q >= 0.0).collect();
     sorted.sort_by(f64::total_cmp);
     let invalid = data.q.len() - sorted.len();
     let zeros = sorted.iter().filter(|q| **q == 0.0).count();
@@ -72,7 +79,9 @@ fn draw_figure(area: &Area<'_>, data: &QValuesData) -> DrawResult {
     }
 
     if sorted.is_empty() {
-        return render::with_notes(area, &notes, |body| render::draw_no_data(body, "no start with a finite q was given"));
+        return render::with_notes(area, &notes, |body| {
+            render::draw_no_data(body, "no start with a finite q was given")
+        });
     }
     render::with_notes(area, &notes, |body| draw_chart(body, data, &sorted))
 }
@@ -81,7 +90,9 @@ fn draw_chart(area: &Area<'_>, data: &QValuesData, sorted: &[f64]) -> DrawResult
     // The axis is log10 q on a linear scale, so tick labels can read "1e-12".
     let positive = sorted.iter().copied().filter(|q| *q > 0.0);
     let log_values: Vec<f64> = positive.map(f64::log10).collect();
-    let (low, high) = log_values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    let (low, high) = log_values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
     let low = low.min(data.fixed_threshold.log10()) - 1.0;
     let high = high.max(data.slow_threshold.log10()) + 1.0;
     let high = if high.is_finite() { high } else { low + 2.0 };
@@ -93,10 +104,18 @@ fn draw_chart(area: &Area<'_>, data: &QValuesData, sorted: &[f64]) -> DrawResult
     let ticks: Vec<f64> = (0..=decades).step_by(stride).map(|k| floor + k as f64).collect();
 
     let count = sorted.len() as f64;
-    let mut chart = axes::chart_builder(area, None)
-        .build_cartesian_2d(-0.02 * count..count * 1.02, axes::FixedTicks::new(floor..ceiling, ticks))?;
+    let mut chart = axes::chart_builder(area, None).build_cartesian_2d(
+        -0.02 * count..count * 1.02,
+        axes::FixedTicks::new(floor..ceiling, ticks),
+    )?;
     let decade_label = |v: &f64| format!("1e{}", v.round() as i64);
-    axes::draw_axes(&mut chart, "start (sorted by final q)", "final q = ½‖F(x) − x‖²", &axes::format_tick, &decade_label)?;
+    axes::draw_axes(
+        &mut chart,
+        "start (sorted by final q)",
+        "final q = ½‖F(x) − x‖²",
+        &axes::format_tick,
+        &decade_label,
+    )?;
 
     let colour_of = |q: f64| {
         if q < data.fixed_threshold {

@@ -80,7 +80,9 @@ pub(crate) fn render_svg(
     {
         let root = SVGBackend::with_string(&mut svg, (opts.width, opts.height)).into_drawing_area();
         let drawn = draw_titled(&root, opts, default_title, draw).and_then(|()| root.present());
-        drawn.map_err(|e| Error::io(path, std::io::Error::other(format!("failed to draw figure: {e}"))))?;
+        drawn.map_err(|e| {
+            Error::io(path, std::io::Error::other(format!("failed to draw figure: {e}")))
+        })?;
     }
 
     write_atomic(path, svg.as_bytes())
@@ -99,7 +101,8 @@ fn draw_titled(
         return draw(&root.margin(8, 8, 8, 8));
     }
 
-    let body = root.titled(title, (theme::FONT, theme::TITLE_SIZE).into_font().color(&theme::INK))?;
+    let body =
+        root.titled(title, (theme::FONT, theme::TITLE_SIZE).into_font().color(&theme::INK))?;
     draw(&body.margin(0, 8, 8, 8))
 }
 
@@ -111,10 +114,7 @@ pub(crate) fn draw_no_data(area: &Area<'_>, reason: &str) -> DrawResult {
     area.draw(&Rectangle::new([(4, 4), (w - 4, h - 4)], theme::LIGHT_GREY.stroke_width(1)))?;
 
     let centred = |size: u32| {
-        (theme::FONT, size)
-            .into_font()
-            .color(&theme::INK)
-            .pos(Pos::new(HPos::Center, VPos::Center))
+        (theme::FONT, size).into_font().color(&theme::INK).pos(Pos::new(HPos::Center, VPos::Center))
     };
     area.draw(&Text::new("no data", (w / 2, h / 2 - 14), centred(theme::CAPTION_SIZE)))?;
     area.draw(&Text::new(reason.to_string(), (w / 2, h / 2 + 12), centred(theme::TICK_SIZE)))?;
@@ -124,7 +124,11 @@ pub(crate) fn draw_no_data(area: &Area<'_>, reason: &str) -> DrawResult {
 /// Draws the figure body with `draw` above a strip of `notes`: lines of small grey text about
 /// skipped values that the reader should know about. Without notes the body takes the whole
 /// area.
-pub(crate) fn with_notes(area: &Area<'_>, notes: &[String], draw: impl FnOnce(&Area<'_>) -> DrawResult) -> DrawResult {
+pub(crate) fn with_notes(
+    area: &Area<'_>,
+    notes: &[String],
+    draw: impl FnOnce(&Area<'_>) -> DrawResult,
+) -> DrawResult {
     if notes.is_empty() {
         return draw(area);
     }
@@ -137,7 +141,11 @@ pub(crate) fn with_notes(area: &Area<'_>, notes: &[String], draw: impl FnOnce(&A
 
     let style = (theme::FONT, theme::TICK_SIZE).into_font().color(&theme::GREY);
     for (i, note) in notes.iter().enumerate() {
-        strip_area.draw(&Text::new(note.clone(), (6, 2 + line_height * i as i32), style.clone()))?;
+        strip_area.draw(&Text::new(
+            note.clone(),
+            (6, 2 + line_height * i as i32),
+            style.clone(),
+        ))?;
     }
     Ok(())
 }

@@ -55,9 +55,13 @@ pub fn draw_spectra(path: &Path, data: &SpectrumData, opts: &PlotOptions) -> Res
 fn notes(data: &SpectrumData) -> Vec<String> {
     let mut notes = vec!["blue: |λ| ≤ 1, vermillion: |λ| > 1; grey circle: |λ| = 1".to_string()];
     if data.points.len() > MAX_SPECTRUM_PANELS {
-        notes.push(format!("showing the first {MAX_SPECTRUM_PANELS} of {} points", data.points.len()));
+        notes.push(format!(
+            "showing the first {MAX_SPECTRUM_PANELS} of {} points",
+            data.points.len()
+        ));
     }
-    let skipped: usize = data.points.iter().map(|p| p.eigenvalues.iter().filter(|l| !drawable(l)).count()).sum();
+    let skipped: usize =
+        data.points.iter().map(|p| p.eigenvalues.iter().filter(|l| !drawable(l)).count()).sum();
     if skipped > 0 {
         notes.push(format!("{skipped} non-finite eigenvalue(s) not shown"));
     }
@@ -76,8 +80,8 @@ fn grid_shape(count: usize) -> (usize, usize) {
 }
 
 fn draw_grid(area: &Area<'_>, data: &SpectrumData) -> DrawResult {
-    let shown = &data.points[..data.points.len().min(MAX_SPECTRUM_PANELS)];
-    let (rows, columns) = grid_shape(shown.len());
+    let shown_points = &data.points[..data.points.len().min(MAX_SPECTRUM_PANELS)];
+    let (rows, columns) = grid_shape(shown_points.len());
 
     // Shared axis descriptions in a left and a bottom strip, so small panels keep their space
     // for data.
@@ -86,7 +90,11 @@ fn draw_grid(area: &Area<'_>, data: &SpectrumData) -> DrawResult {
     let (grid, bottom) = rest.split_vertically(height - AXIS_STRIP);
     let desc = (theme::FONT, theme::AXIS_LABEL_SIZE).into_font().color(&theme::INK);
     let centre = Pos::new(HPos::Center, VPos::Center);
-    bottom.draw(&Text::new("Re λ", ((width - AXIS_STRIP) as i32 / 2, AXIS_STRIP as i32 / 2), desc.pos(centre)))?;
+    bottom.draw(&Text::new(
+        "Re λ",
+        ((width - AXIS_STRIP) as i32 / 2, AXIS_STRIP as i32 / 2),
+        desc.pos(centre),
+    ))?;
     left.draw(&Text::new(
         "Im λ",
         (AXIS_STRIP as i32 / 2, height as i32 / 2),
@@ -94,7 +102,7 @@ fn draw_grid(area: &Area<'_>, data: &SpectrumData) -> DrawResult {
     ))?;
 
     let panels = grid.split_evenly((rows, columns));
-    for (panel, point) in panels.iter().zip(shown) {
+    for (panel, point) in panels.iter().zip(shown_points) {
         draw_panel(panel, point, rows * columns)?;
     }
     Ok(())
@@ -121,7 +129,8 @@ fn draw_panel(panel: &Area<'_>, point: &PointSpectrum, panel_count: usize) -> Dr
     let plot_width = (width as f64 - y_labels as f64 - 14.0).max(1.0);
     let plot_height = (height as f64 - x_labels as f64 - 8.0 - 1.2 * caption_size as f64).max(1.0);
     let aspect = plot_width / plot_height;
-    let (x_extent, y_extent) = if aspect > 1.0 { (extent * aspect, extent) } else { (extent, extent / aspect) };
+    let (x_extent, y_extent) =
+        if aspect > 1.0 { (extent * aspect, extent) } else { (extent, extent / aspect) };
 
     let mut chart = ChartBuilder::on(panel)
         .margin(4)
@@ -159,7 +168,10 @@ fn draw_panel(panel: &Area<'_>, point: &PointSpectrum, panel_count: usize) -> Dr
     }))?;
 
     if finite.is_empty() {
-        let style = (theme::FONT, caption_size).into_font().color(&theme::GREY).pos(Pos::new(HPos::Center, VPos::Center));
+        let style = (theme::FONT, caption_size)
+            .into_font()
+            .color(&theme::GREY)
+            .pos(Pos::new(HPos::Center, VPos::Center));
         chart.draw_series(std::iter::once(Text::new("no finite λ", (0.0, 0.0), style)))?;
     }
     Ok(())

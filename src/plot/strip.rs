@@ -80,7 +80,11 @@ fn draw_chart(area: &Area<'_>, data: &StripData) -> DrawResult {
     let group_name = |v: &f64| {
         let index = v.round();
         let known = index >= 0.0 && (index as usize) < count;
-        if known { data.groups[index as usize].name.clone() } else { String::new() }
+        if known {
+            data.groups[index as usize].name.clone()
+        } else {
+            String::new()
+        }
     };
     axes::draw_axes(&mut chart, "group", &data.metric_label, &group_name, &axes::format_tick)?;
 
@@ -97,7 +101,10 @@ fn draw_chart(area: &Area<'_>, data: &StripData) -> DrawResult {
 
         let Some((mean, interval)) = mean_ci95(&values) else { continue };
         let bar = theme::INK.stroke_width(3);
-        chart.draw_series(std::iter::once(PathElement::new(vec![(centre - 0.28, mean), (centre + 0.28, mean)], bar)))?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(centre - 0.28, mean), (centre + 0.28, mean)],
+            bar,
+        )))?;
         if let Some((low, high)) = interval {
             let whisker = theme::INK.stroke_width(2);
             let cap = 0.07;

@@ -81,20 +81,29 @@ fn check_colour(data: &TrajectoriesData) -> Result<()> {
             }
             ("trajectory category labels", labels.iter().map(Vec::len).collect())
         }
-        TrajectoryColour::Value { values, .. } => ("trajectory colour values", values.iter().map(Vec::len).collect()),
+        TrajectoryColour::Value { values, .. } => {
+            ("trajectory colour values", values.iter().map(Vec::len).collect())
+        }
     };
 
     if lengths.len() != data.trajectories.len() {
         return Err(Error::invalid(
             what,
-            format!("{} sequences given for {} trajectories, expected one per trajectory", lengths.len(), data.trajectories.len()),
+            format!(
+                "{} sequences given for {} trajectories, expected one per trajectory",
+                lengths.len(),
+                data.trajectories.len()
+            ),
         ));
     }
     for (i, (length, trajectory)) in lengths.iter().zip(&data.trajectories).enumerate() {
         if *length != trajectory.len() {
             return Err(Error::invalid(
                 what,
-                format!("trajectory {i} has {} states but {length} entries, expected one per state", trajectory.len()),
+                format!(
+                    "trajectory {i} has {} states but {length} entries, expected one per state",
+                    trajectory.len()
+                ),
             ));
         }
     }
@@ -107,13 +116,17 @@ fn value_range(colour: &TrajectoryColour) -> Result<Option<Range<f64>>> {
     let TrajectoryColour::Value { values, range, .. } = colour else { return Ok(None) };
     if let Some((low, high)) = *range {
         if !(is_drawable(low) && is_drawable(high) && low < high) {
-            return Err(Error::invalid("colour range", format!("({low}, {high}), expected finite bounds with low < high")));
+            return Err(Error::invalid(
+                "colour range",
+                format!("({low}, {high}), expected finite bounds with low < high"),
+            ));
         }
         return Ok(Some(low..high));
     }
 
     let drawable = values.iter().flatten().copied().filter(|v| is_drawable(*v));
-    let (low, high) = drawable.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (low, high) =
+        drawable.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if low > high {
         return Ok(None);
     }
@@ -147,7 +160,12 @@ fn draw_planes(area: &Area<'_>, data: &TrajectoriesData, range: Option<&Range<f6
 }
 
 /// Colour key of each state: a category index, a colour level, or the trajectory index.
-fn colour_key(data: &TrajectoriesData, range: Option<&Range<f64>>, trajectory: usize, step: usize) -> Option<usize> {
+fn colour_key(
+    data: &TrajectoriesData,
+    range: Option<&Range<f64>>,
+    trajectory: usize,
+    step: usize,
+) -> Option<usize> {
     match &data.colour {
         TrajectoryColour::PerTrajectory => Some(trajectory),
         TrajectoryColour::Category { labels, .. } => Some(labels[trajectory][step]),
@@ -172,7 +190,12 @@ fn key_colour(data: &TrajectoriesData, range: Option<&Range<f64>>, key: usize) -
 /// Draws each trajectory as polylines of consecutive segments that share a colour key, so
 /// the SVG contains one path per colour run rather than one per step. A state with a
 /// non-finite coordinate or colour value breaks the line.
-fn draw_segments(chart: &mut Chart<'_, '_>, data: &TrajectoriesData, plane: (usize, usize), range: Option<&Range<f64>>) -> DrawResult {
+fn draw_segments(
+    chart: &mut Chart<'_, '_>,
+    data: &TrajectoriesData,
+    plane: (usize, usize),
+    range: Option<&Range<f64>>,
+) -> DrawResult {
     for (i, trajectory) in data.trajectories.iter().enumerate() {
         let mut run: Vec<(f64, f64)> = Vec::new();
         let mut run_key: Option<usize> = None;
@@ -202,7 +225,13 @@ fn draw_segments(chart: &mut Chart<'_, '_>, data: &TrajectoriesData, plane: (usi
     Ok(())
 }
 
-fn flush(chart: &mut Chart<'_, '_>, data: &TrajectoriesData, range: Option<&Range<f64>>, run: &mut Vec<(f64, f64)>, key: Option<usize>) -> DrawResult {
+fn flush(
+    chart: &mut Chart<'_, '_>,
+    data: &TrajectoriesData,
+    range: Option<&Range<f64>>,
+    run: &mut Vec<(f64, f64)>,
+    key: Option<usize>,
+) -> DrawResult {
     let points = std::mem::take(run);
     let Some(key) = key else { return Ok(()) };
     if points.len() < 2 {
@@ -213,7 +242,10 @@ fn flush(chart: &mut Chart<'_, '_>, data: &TrajectoriesData, range: Option<&Rang
     Ok(())
 }
 
-fn draw_category_legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, data: &TrajectoriesData) -> DrawResult {
+fn draw_category_legend<'a, 'b: 'a>(
+    chart: &mut Chart<'a, 'b>,
+    data: &TrajectoriesData,
+) -> DrawResult {
     let TrajectoryColour::Category { names, labels } = &data.colour else { return Ok(()) };
     let used: BTreeSet<usize> = labels.iter().flatten().copied().collect();
     for index in used {

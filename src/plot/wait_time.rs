@@ -63,7 +63,12 @@ fn check_curve(curve: &WaitTimeCurve) -> Result<()> {
     if curve.mean_s.len() != n || curve.sem_s.len() != n {
         return Err(Error::invalid(
             format!("wait-time curve of the {} block", curve.block.name()),
-            format!("{} offers, {} means and {} SEMs, expected equal lengths", n, curve.mean_s.len(), curve.sem_s.len()),
+            format!(
+                "{} offers, {} means and {} SEMs, expected equal lengths",
+                n,
+                curve.mean_s.len(),
+                curve.sem_s.len()
+            ),
         ));
     }
     if let Some(offer) = curve.offers_ul.iter().find(|o| !(o.is_finite() && **o > 0.0)) {
@@ -83,7 +88,9 @@ fn points(curve: &WaitTimeCurve) -> Vec<(f64, f64, Option<f64>)> {
         .zip(&curve.mean_s)
         .zip(&curve.sem_s)
         .filter(|((_, mean), _)| is_drawable(**mean))
-        .map(|((offer, mean), sem)| (offer.log2(), *mean, (is_drawable(*sem) && *sem >= 0.0).then_some(*sem)))
+        .map(|((offer, mean), sem)| {
+            (offer.log2(), *mean, (is_drawable(*sem) && *sem >= 0.0).then_some(*sem))
+        })
         .collect()
 }
 
@@ -96,11 +103,15 @@ fn draw_figure(area: &Area<'_>, data: &WaitTimeData) -> DrawResult {
     }
     let without_bar = all.iter().filter(|p| p.2.is_none()).count();
     if without_bar > 0 {
-        notes.push(format!("{without_bar} point(s) without a finite SEM drawn without an error bar"));
+        notes.push(format!(
+            "{without_bar} point(s) without a finite SEM drawn without an error bar"
+        ));
     }
 
     if all.is_empty() {
-        return render::with_notes(area, &notes, |body| render::draw_no_data(body, "no finite mean wait time was given"));
+        return render::with_notes(area, &notes, |body| {
+            render::draw_no_data(body, "no finite mean wait time was given")
+        });
     }
     render::with_notes(area, &notes, |body| draw_chart(body, data, &all))
 }
@@ -115,9 +126,16 @@ fn draw_chart(area: &Area<'_>, data: &WaitTimeData, all: &[(f64, f64, Option<f64
     let y = axes::padded_range(y_values.chain([0.0])).unwrap_or(0.0..1.0);
 
     let ticks: Vec<f64> = OFFER_TICKS_UL.iter().map(|o| o.log2()).collect();
-    let mut chart = axes::chart_builder(area, None).build_cartesian_2d(FixedTicks::new(x_low..x_high, ticks), y)?;
+    let mut chart = axes::chart_builder(area, None)
+        .build_cartesian_2d(FixedTicks::new(x_low..x_high, ticks), y)?;
     let offer_label = |v: &f64| axes::format_tick(&v.exp2());
-    axes::draw_axes(&mut chart, "offer (µL, log2 scale)", "mean wait time (s)", &offer_label, &axes::format_tick)?;
+    axes::draw_axes(
+        &mut chart,
+        "offer (µL, log2 scale)",
+        "mean wait time (s)",
+        &offer_label,
+        &axes::format_tick,
+    )?;
 
     for curve in &data.curves {
         let colour = curve.block.colour();
@@ -135,9 +153,20 @@ fn draw_chart(area: &Area<'_>, data: &WaitTimeData, all: &[(f64, f64, Option<f64
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
         chart.draw_series(curve_points.iter().filter_map(|&(x, mean, sem)| {
             let sem = sem?;
-            Some(ErrorBar::new_vertical(x + shift, mean - sem, mean, mean + sem, colour.stroke_width(1), 8))
+            Some(ErrorBar::new_vertical(
+                x + shift,
+                mean - sem,
+                mean,
+                mean + sem,
+                colour.stroke_width(1),
+                8,
+            ))
         }))?;
-        chart.draw_series(curve_points.iter().map(|&(x, mean, _)| Circle::new((x + shift, mean), 4, colour.filled())))?;
+        chart.draw_series(
+            curve_points
+                .iter()
+                .map(|&(x, mean, _)| Circle::new((x + shift, mean), 4, colour.filled())),
+        )?;
     }
     axes::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }
