@@ -822,3 +822,25 @@ fn large_figure_size_renders() {
     draw_flow_field(&path, &flow_field_data(), &smallest).unwrap();
     read_svg(&path);
 }
+
+#[test]
+fn trajectories_colour_per_trajectory() {
+    let (dir, _guard) = output_dir();
+    let path = dir.join("trajectories_plain.svg");
+    let data =
+        TrajectoriesData { colour: TrajectoryColour::PerTrajectory, ..trajectories_by_block() };
+    draw_trajectories(&path, &data, &PlotOptions::default()).unwrap();
+    let svg = read_svg(&path);
+    assert_contains(&svg, &["PC1 (40.0 % var.)", "#0072B2", "#D55E00"]);
+}
+
+#[test]
+fn trajectories_note_nan_colour_values() {
+    let (dir, _guard) = output_dir();
+    let path = dir.join("trajectories_nan_values.svg");
+    let mut data = trajectories_by_block();
+    let values = data.trajectories.iter().map(|t| vec![f64::NAN; t.len()]).collect();
+    data.colour = TrajectoryColour::Value { label: "belief".into(), values, range: None };
+    draw_trajectories(&path, &data, &PlotOptions::default()).unwrap();
+    assert_contains(&read_svg(&path), &["960 state(s) with a non-finite colour value not drawn"]);
+}

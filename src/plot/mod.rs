@@ -4,7 +4,13 @@
 //! Every `draw_*` function renders the whole figure into memory and then writes it with
 //! [`crate::io::write_atomic`], so an error leaves no file behind. Non-finite values are
 //! skipped (and counted in a note on the figure), and input with nothing drawable gives a
-//! "no data" figure rather than an error.
+//! "no data" figure rather than an error. Invalid input (mismatched lengths, an index out of
+//! range, explained variance given in percent) returns [`crate::Error::Invalid`].
+//!
+//! Figures: [`draw_fixed_points`], [`draw_spectra`], [`draw_q_values`], [`draw_wait_time`],
+//! [`draw_learning_curves`], [`draw_ecdf`], [`draw_strip`], [`draw_trajectories`],
+//! [`draw_flow_field`] and [`draw_features`]. Each takes a plain input struct and
+//! [`PlotOptions`] (title and size, 800 × 600 pixels by default).
 
 mod axes;
 mod block;

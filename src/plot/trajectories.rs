@@ -58,15 +58,27 @@ pub fn draw_trajectories(path: &Path, data: &TrajectoriesData, opts: &PlotOption
     check_colour(data)?;
     let value_range = value_range(&data.colour)?;
 
-    render::render_svg(path, opts, "State trajectories", |area| match (&data.colour, value_range) {
-        (TrajectoryColour::Value { label, .. }, Some(range)) => {
-            let (width, _) = area.dim_in_pixel();
-            let (planes, bar) = area.split_horizontally(width.saturating_sub(COLOUR_BAR_WIDTH));
-            draw_planes(&planes, data, Some(&range))?;
-            colour_bar::draw_colour_bar(&bar, range, label)
-        }
-        _ => draw_planes(area, data, None),
+    render::render_svg(path, opts, "State trajectories", |area| {
+        let notes: Vec<String> = uncoloured_note(data).into_iter().collect();
+        render::with_notes(area, &notes, |body| match (&data.colour, value_range.clone()) {
+            (TrajectoryColour::Value { label, .. }, Some(range)) => {
+                let (width, _) = body.dim_in_pixel();
+                let (planes, bar) = body.split_horizontally(width.saturating_sub(COLOUR_BAR_WIDTH));
+                draw_planes(&planes, data, Some(&range))?;
+                colour_bar::draw_colour_bar(&bar, range, label)
+            }
+            _ => draw_planes(body, data, None),
+        })
     })
+}
+
+/// Returns a note counting the states whose colour value is not finite (their segments are
+/// not drawn), if any.
+fn uncoloured_note(data: &TrajectoriesData) -> Option<String> {
+    let TrajectoryColour::Value { values, .. } = &data.colour else { return None };
+    let uncoloured = values.iter().flatten().filter(|v| !is_drawable(**v)).count();
+    (uncoloured > 0)
+        .then(|| format!("{uncoloured} state(s) with a non-finite colour value not drawn"))
 }
 
 fn check_colour(data: &TrajectoriesData) -> Result<()> {
