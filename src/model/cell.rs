@@ -25,12 +25,12 @@ pub struct CellParams {
 impl CellParams {
     /// Draws every parameter uniformly from [−scale, scale] (PyTorch's default initialisation
     /// uses scale = 1/√H). Tests and benchmarks use it for random networks.
-    pub fn random(
+    pub fn random<R: rand::Rng + ?Sized>(
         kind: CellKind,
         input: usize,
         hidden: usize,
         scale: f64,
-        rng: &mut impl rand::Rng,
+        rng: &mut R,
     ) -> CellParams {
         let rows = kind.gate_count() * hidden;
         let mut draw = || rng.gen_range(-scale..=scale);
