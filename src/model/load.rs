@@ -131,6 +131,10 @@ pub fn load_model(path: &Path, opts: &LoadOptions) -> Result<LoadedModel> {
                 ));
             }
             let kind = arch_request.and_then(Arch::cell_kind);
+            if let (Some(kind), Some(arch)) = (kind, arch_request) {
+                let source = if opts.arch.is_some() { "architecture option" } else { "metadata arch" };
+                check_gate_rows(path, &file, prefix, kind, &format!("{source} = {arch}"))?;
+            }
             let stack = Stacked::new(load_layers(&file, prefix, kind)?)?;
             let top = *stack.hidden_sizes().last().expect("a stack has at least one layer");
             let readout = find_readout(&file, prefix, top)?;
@@ -155,7 +159,12 @@ pub fn load_model(path: &Path, opts: &LoadOptions) -> Result<LoadedModel> {
     let hidden = network.hidden_sizes();
     let layers = network.layers();
     let inputs = network.input_dim();
-    check_metadata(path, &file.metadata, &hidden, layers, inputs)?;
+    // Metadata of a two-region file describes both regions, so it says nothing about one
+    // region loaded alone with the module option.
+    let metadata_is_two_region = metadata_arch == Some(Arch::TwoRegionLstm);
+    if metadata_is_two_region == (arch == Arch::TwoRegionLstm) {
+        check_metadata(path, &file.metadata, &hidden, layers, inputs)?;
+    }
     let dt = parse_dt(path, &file.metadata)?;
 
     Ok(LoadedModel {
@@ -257,16 +266,14 @@ fn list(modules: &[Module]) -> String {
 fn load_layers(file: &TensorFile, prefix: &str, kind: Option<CellKind>) -> Result<Vec<Cell>> {
     let mut layer_count = 0;
     let mut has_bias = false;
+    let mut reversed = Vec::new();
     for name in file.tensors.keys() {
         let Some(local) = name.strip_prefix(prefix) else { continue };
         if local.contains('.') {
             continue;
         }
         if local.ends_with("_reverse") {
-            return Err(Error::tensor(
-                name,
-                "belongs to a bidirectional RNN, which is not supported: the backward direction is not a map of the forward state",
-            ));
+            reversed.push(name.clone());
         }
         if local.starts_with("weight_hr_l") {
             return Err(Error::tensor(name, "is an LSTM projection (proj_size > 0), which is not supported"));
@@ -277,6 +284,18 @@ fn load_layers(file: &TensorFile, prefix: &str, kind: Option<CellKind>) -> Resul
                 has_bias |= stem.starts_with("bias");
             }
         }
+    }
+    if !reversed.is_empty() {
+        let first_weight = format!("{prefix}weight_ih_l0_reverse");
+        let named = if reversed.contains(&first_weight) { first_weight } else { reversed[0].clone() };
+        return Err(Error::tensor(
+            named,
+            format!(
+                "belongs to a bidirectional RNN ({} tensors end in _reverse), which is not supported: \
+                 the backward direction is not a map of the forward state",
+                reversed.len()
+            ),
+        ));
     }
     if !has_bias {
         tracing::info!(module = prefix, "no bias tensors; loading as bias=False (zero biases)");
@@ -350,6 +369,29 @@ fn infer_kind(name: &str, hh: &Tensor) -> Result<CellKind> {
             format!("has shape [{rows}, {cols}], which is not [G·H, H] for G = 1 (rnn), 3 (gru) or 4 (lstm)"),
         )),
     }
+}
+
+/// Checks that `weight_hh_l0` has the row count of `kind`, so that an `arch` that contradicts
+/// the tensors is reported as such (naming where it came from) instead of as a shape error.
+fn check_gate_rows(path: &Path, file: &TensorFile, prefix: &str, kind: CellKind, source: &str) -> Result<()> {
+    let name = format!("{prefix}weight_hh_l0");
+    let Some(hh) = file.tensors.get(&name) else { return Ok(()) };
+    let [rows, cols] = hh.shape.as_slice() else { return Ok(()) };
+    if *cols == 0 || *rows == kind.gate_count() * cols {
+        return Ok(());
+    }
+    let found = match infer_kind(&name, hh) {
+        Ok(k) => format!(", which fits {}", Arch::from_cell_kind(k)),
+        Err(_) => String::new(),
+    };
+    Err(Error::format(
+        path,
+        format!(
+            "{source} contradicts tensor {name} of shape [{rows}, {cols}]: {} needs [{}, {cols}]{found}",
+            Arch::from_cell_kind(kind),
+            kind.gate_count() * cols
+        ),
+    ))
 }
 
 fn gate_note(kind: CellKind, hidden: usize) -> String {
