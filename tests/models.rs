@@ -473,3 +473,29 @@ fn save_two_region_round_trip() {
     let err = save_model(&path, &model.network, Some(&extra), &model.metadata).unwrap_err().to_string();
     assert!(err.contains("pass no separate readout"), "{err}");
 }
+
+/// Times the vector–Jacobian product of the 64-unit flip-flop GRU (the fixed-point search's
+/// inner loop). Run with `cargo test --release --test models -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing, run in release"]
+fn vjp_timing_gru64() {
+    let model = load("pytorch/flipflop_gru64.safetensors");
+    let mut r = rng("timing");
+    let x = random_vec(64, 0.5, &mut r);
+    let v = random_vec(64, 1.0, &mut r);
+    let mut out = vec![0.0; 64];
+    let calls = 200_000;
+    let start = std::time::Instant::now();
+    for _ in 0..calls {
+        model.network.vjp(&x, &[0.0; 3], &v, &mut out);
+    }
+    let per_call = start.elapsed().as_secs_f64() / calls as f64;
+    println!("gru64 vjp: {:.2} µs per call", per_call * 1e6);
+
+    let start = std::time::Instant::now();
+    for _ in 0..calls {
+        model.network.step(&x, &[0.0; 3], &mut out);
+    }
+    let per_call = start.elapsed().as_secs_f64() / calls as f64;
+    println!("gru64 step: {:.2} µs per call", per_call * 1e6);
+}

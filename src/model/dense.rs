@@ -78,10 +78,22 @@ impl RowMajor {
     }
 }
 
+/// Dot product with four independent partial sums, so that the compiler can use SIMD lanes
+/// (a single running sum fixes the order of additions and forbids that). The order is fixed,
+/// so the result is the same on every run.
 #[inline]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut sum = 0.0;
-    for (x, y) in a.iter().zip(b) {
+    let mut partial = [0.0; 4];
+    let a_chunks = a.chunks_exact(4);
+    let b_chunks = b.chunks_exact(4);
+    let (a_rest, b_rest) = (a_chunks.remainder(), b_chunks.remainder());
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for lane in 0..4 {
+            partial[lane] += x[lane] * y[lane];
+        }
+    }
+    let mut sum = (partial[0] + partial[1]) + (partial[2] + partial[3]);
+    for (x, y) in a_rest.iter().zip(b_rest) {
         sum += x * y;
     }
     sum
