@@ -1,4 +1,4 @@
-//! What the three PyTorch cell types share: their parameters in PyTorch layout, the weight
+//! Parts shared by the three PyTorch cell types: their parameters in PyTorch layout, the weight
 //! storage used by the kernels, and [`Cell`], the enum over `nn.RNN`, `nn.GRU` and `nn.LSTM`
 //! layers that stacked and two-region networks are built from.
 
@@ -11,9 +11,10 @@ use super::rnn::{Nonlinearity, RnnCell};
 use super::RecurrentMap;
 use crate::error::{Error, Result};
 
-/// Parameters of one recurrent layer with PyTorch's names and shapes: `weight_ih` is
-/// [G·H, I], `weight_hh` is [G·H, H], and both biases are [G·H], where G is the number of gate
-/// blocks (1 for RNN, 3 for GRU in order r, z, n, 4 for LSTM in order i, f, g, o).
+/// Parameters of one recurrent layer with PyTorch's names and shapes.
+///
+/// `weight_ih` is [G·H, I], `weight_hh` is [G·H, H], and both biases are [G·H]. G is the
+/// number of gate blocks: 1 for RNN, 3 for GRU (rows r, z, n), 4 for LSTM (rows i, f, g, o).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CellParams {
     pub weight_ih: DMatrix<f64>,

@@ -25,7 +25,7 @@ use super::RecurrentMap;
 use crate::error::{Error, Result};
 use crate::io::{read_tensor_file, Dtype, Tensor, TensorFile};
 
-/// Choices that override what the file says.
+/// Choices that override the file's metadata and the architecture inferred from its shapes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadOptions {
     /// Architecture to use instead of the metadata's `arch` or the one inferred from shapes.
@@ -42,7 +42,7 @@ pub struct TensorInfo {
     pub dtype: Dtype,
 }
 
-/// A network read from a file, with what the file said about it.
+/// A network read from a file, with the file's metadata and tensor list.
 #[derive(Debug, Clone)]
 pub struct LoadedModel {
     /// The file it was read from.
@@ -159,7 +159,7 @@ pub fn load_model(path: &Path, opts: &LoadOptions) -> Result<LoadedModel> {
     let hidden = network.hidden_sizes();
     let layers = network.layers();
     let inputs = network.input_dim();
-    // Metadata of a two-region file describes both regions, so it says nothing about one
+    // Metadata of a two-region file describes both regions, so it does not describe one
     // region loaded alone with the module option.
     let metadata_is_two_region = metadata_arch == Some(Arch::TwoRegionLstm);
     if metadata_is_two_region == (arch == Arch::TwoRegionLstm) {

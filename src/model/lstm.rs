@@ -7,7 +7,7 @@
 //! ```
 //!
 //! The cell state is part of the map's state, so the Jacobian is 2H × 2H with blocks
-//! `[[∂h'/∂h, ∂h'/∂c], [∂c'/∂h, ∂c'/∂c]]`; analysing `h` alone would miss the slow modes
+//! `[[∂h'/∂h, ∂h'/∂c], [∂c'/∂h, ∂c'/∂c]]`. Analysing `h` alone would miss the slow modes
 //! carried by `c`.
 
 use nalgebra::DMatrix;
@@ -58,13 +58,13 @@ impl LstmCell {
         });
     }
 
-    /// Writes the pre-activation cotangents `d` (4H, rows of both weight matrices) for the
-    /// output cotangents `v_h` and `v_c`, and returns nothing else: the direct `c → c'` term
-    /// `(v_c + v_h o (1 − tanh² c')) f` is added by the caller through `direct_c`.
+    /// Writes the pre-activation cotangents `d` (4H, one per row of both weight matrices) for
+    /// the output cotangents `v_h` and `v_c`, and the cotangent of `c` through the direct path
+    /// `c → c'` into `direct_c`.
     ///
     /// With `γ = v_c + v_h o (1 − tanh² c')` (the total cotangent of `c'`):
     /// `d_i = γ g i (1 − i)`, `d_f = γ c f (1 − f)`, `d_g = γ i (1 − g²)`,
-    /// `d_o = v_h tanh(c') o (1 − o)`.
+    /// `d_o = v_h tanh(c') o (1 − o)` and `direct_c = γ f`.
     fn coefficients(&self, x: &[f64], gates: &[f64], v_h: &[f64], v_c: &[f64], d: &mut [f64], direct_c: &mut [f64]) {
         let h = self.weights.hidden;
         for k in 0..h {

@@ -1,4 +1,4 @@
-//! Stacked recurrent layers (`num_layers > 1` in PyTorch; one layer is the common case).
+//! Stacked recurrent layers, PyTorch's `num_layers` (one layer is the common case).
 //!
 //! The state is the layers' states concatenated in layer order (each LSTM layer `[h; c]`).
 //! Layer k > 0 takes layer k − 1's new `h` as its input, so the Jacobian is block lower

@@ -10,8 +10,8 @@
 //! ```
 //!
 //! The state is `[h_ofc; c_ofc; h_str; c_str]`. The STR reads the OFC's *new* `h`, so the
-//! Jacobian has an STR←OFC block `∂s/∂h_ofc'`-chained through the OFC step, and the OFC←STR
-//! block is exactly zero.
+//! Jacobian's STR←OFC block passes through the OFC step and `linear1`. The OFC←STR block is
+//! exactly zero.
 
 use nalgebra::{DMatrix, DVector};
 
@@ -293,8 +293,8 @@ impl RecurrentMap for StrOnlyMap<'_> {
     }
 }
 
-/// The OFC alone. The OFC never reads the STR, so this is the OFC LSTM's own map; its state is
-/// `[h_ofc; c_ofc]`.
+/// The OFC alone, with state `[h_ofc; c_ofc]`. The OFC never reads the STR, so this is the
+/// OFC LSTM's own map.
 #[derive(Debug, Clone, Copy)]
 pub struct OfcOnlyMap<'a> {
     net: &'a TwoRegion,
