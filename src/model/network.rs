@@ -76,6 +76,8 @@ impl FromStr for Arch {
 }
 
 /// Any loaded network. It implements [`RecurrentMap`] on its full state.
+// A network is built once per model file, so the size gap between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Network {
     /// One or more stacked `nn.RNN`, `nn.GRU` or `nn.LSTM` layers.
