@@ -211,6 +211,26 @@ fn single_region_maps_agree_with_full_step() {
     assert!(err.contains("has length 3 but the OFC hidden size is 5"), "{err}");
 }
 
+#[test]
+fn derivatives_random_gru256_fixture() {
+    let model = load("pytorch/random_gru256.safetensors");
+    let starts = read_tensor_file(&fixture("pytorch/random_gru256_starts.safetensors")).unwrap();
+    let x = &starts.get("initial_states").unwrap().data[..256];
+    let u = [0.0; 3];
+
+    let jac = model.network.jacobian(x, &u);
+    let fd = fd_jacobian(&model.network, x, &u, 1e-6);
+    let err = relative_error(&jac, &fd);
+    assert!(err < 1e-6, "Jacobian relative error {err:e}");
+
+    let v: Vec<f64> = (0..256).map(|i| ((i * 37 % 101) as f64 - 50.0) / 50.0).collect();
+    let mut out = vec![0.0; 256];
+    model.network.vjp(x, &u, &v, &mut out);
+    let exact = jac.transpose() * DVector::from_column_slice(&v);
+    let err = (DVector::from_column_slice(&out) - &exact).norm() / exact.norm();
+    assert!(err < 1e-12, "vjp differs from Jᵀv by {err:e}");
+}
+
 /// Tolerance for Jacobians of the 1-unit and 3-unit PyTorch cases, which have closed forms.
 const CLOSED_FORM_TOL: f64 = 1e-12;
 

@@ -177,3 +177,49 @@ impl RecurrentMap for Stacked {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CellParams;
+
+    fn layer(kind: CellKind, input: usize, hidden: usize) -> Cell {
+        let mut rng = crate::rng::stream(1, "stacked tests");
+        Cell::new(kind, CellParams::random(kind, input, hidden, 0.5, &mut rng)).unwrap()
+    }
+
+    #[test]
+    fn stacked_rejects_empty() {
+        let err = Stacked::new(vec![]).unwrap_err().to_string();
+        assert!(err.contains("layers: is empty"), "{err}");
+    }
+
+    #[test]
+    fn stacked_rejects_mixed_kinds() {
+        let err = Stacked::new(vec![layer(CellKind::Gru, 2, 3), layer(CellKind::Lstm, 3, 3)]).unwrap_err().to_string();
+        assert!(err.contains("layer 1: is Lstm but layer 0 is Gru"), "{err}");
+    }
+
+    #[test]
+    fn stacked_rejects_input_mismatch() {
+        let err = Stacked::new(vec![layer(CellKind::Gru, 2, 3), layer(CellKind::Gru, 4, 3)]).unwrap_err().to_string();
+        assert!(err.contains("layer 1: takes 4 inputs but layer 0 has hidden size 3"), "{err}");
+    }
+
+    #[test]
+    fn stacked_state_layout() {
+        let net = Stacked::new(vec![layer(CellKind::Lstm, 2, 3), layer(CellKind::Lstm, 3, 4)]).unwrap();
+        assert_eq!(net.state_dim(), 6 + 8);
+        let x: Vec<f64> = (0..14).map(f64::from).collect();
+        assert_eq!(net.layer_state(&x, 1), &x[6..14]);
+        assert_eq!(net.top_hidden(&x), &x[6..10]);
+    }
+
+    #[test]
+    #[should_panic(expected = "state x has length 5 but the map expects 14")]
+    fn stacked_wrong_state_length_panics() {
+        let net = Stacked::new(vec![layer(CellKind::Lstm, 2, 3), layer(CellKind::Lstm, 3, 4)]).unwrap();
+        let mut out = vec![0.0; 14];
+        net.step(&[0.0; 5], &[0.0; 2], &mut out);
+    }
+}

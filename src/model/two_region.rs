@@ -328,3 +328,45 @@ impl RecurrentMap for OfcOnlyMap<'_> {
         self.net.ofc.vjp(x, u, v, out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CellKind, CellParams};
+
+    fn lstm(input: usize, hidden: usize) -> LstmCell {
+        let mut rng = crate::rng::stream(2, "two-region tests");
+        LstmCell::new(CellParams::random(CellKind::Lstm, input, hidden, 0.5, &mut rng)).unwrap()
+    }
+
+    fn linear(out: usize, input: usize) -> Linear {
+        Linear::new(DMatrix::from_element(out, input, 0.1), DVector::zeros(out)).unwrap()
+    }
+
+    #[test]
+    fn two_region_sizes() {
+        let net = TwoRegion::new(lstm(4, 3), linear(4, 3), lstm(5, 2), linear(6, 2)).unwrap();
+        assert_eq!(net.state_dim(), 6 + 4);
+        assert_eq!(net.input_dim(), 4);
+        assert_eq!(net.task_channels(), 2);
+        assert_eq!(net.hidden_sizes(), [3, 2]);
+    }
+
+    #[test]
+    fn two_region_rejects_head_mismatch() {
+        let err = TwoRegion::new(lstm(4, 3), linear(4, 5), lstm(5, 2), linear(6, 2)).unwrap_err().to_string();
+        assert!(err.contains("reads 5 inputs but the OFC hidden size is 3"), "{err}");
+
+        let err = TwoRegion::new(lstm(4, 3), linear(2, 3), lstm(5, 2), linear(6, 2)).unwrap_err().to_string();
+        assert!(err.contains("has 2 outputs but at least 3 block logits are needed"), "{err}");
+
+        let err = TwoRegion::new(lstm(4, 3), linear(4, 3), lstm(5, 2), linear(6, 3)).unwrap_err().to_string();
+        assert!(err.contains("reads 3 inputs but the STR hidden size is 2"), "{err}");
+    }
+
+    #[test]
+    fn two_region_rejects_str_input_size() {
+        let err = TwoRegion::new(lstm(4, 3), linear(4, 3), lstm(8, 2), linear(6, 2)).unwrap_err().to_string();
+        assert!(err.contains("takes 8 inputs but expected 3 block logits plus at most 4 task channels"), "{err}");
+    }
+}
