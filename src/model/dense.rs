@@ -42,14 +42,29 @@ impl RowMajor {
         }
     }
 
-    /// Adds `Wᵀ d` to `out` (length `cols`).
+    /// Adds `Wᵀ d` to `out` (length `cols`). Rows are taken four at a time so that `out` is
+    /// loaded and stored once per four rows; the order of additions is fixed.
     pub fn gemv_t_add(&self, d: &[f64], out: &mut [f64]) {
         debug_assert_eq!(d.len(), self.rows);
         debug_assert_eq!(out.len(), self.cols);
-        for (r, &dr) in d.iter().enumerate() {
-            if dr == 0.0 {
-                continue;
+        let n = self.cols;
+        let blocks = self.rows / 4;
+
+        for b in 0..blocks {
+            let r = 4 * b;
+            let rows = &self.data[r * n..(r + 4) * n];
+            let (w0, rest) = rows.split_at(n);
+            let (w1, rest) = rest.split_at(n);
+            let (w2, w3) = rest.split_at(n);
+            let (d0, d1, d2, d3) = (d[r], d[r + 1], d[r + 2], d[r + 3]);
+            let columns = out.iter_mut().zip(w0).zip(w1).zip(w2).zip(w3);
+            for ((((o, a0), a1), a2), a3) in columns {
+                *o += (d0 * a0 + d1 * a1) + (d2 * a2 + d3 * a3);
             }
+        }
+
+        for r in 4 * blocks..self.rows {
+            let dr = d[r];
             for (o, w) in out.iter_mut().zip(self.row(r)) {
                 *o += dr * w;
             }
