@@ -159,6 +159,20 @@ mod tests {
     }
 
     #[test]
+    fn transposed_product_blocks_and_remainder() {
+        // 6 rows: one block of four and a remainder of two.
+        let m = DMatrix::from_fn(6, 5, |r, c| (r * 5 + c) as f64 * 0.25 - 3.0);
+        let d = nalgebra::DVector::from_fn(6, |r, _| r as f64 - 2.5);
+        let mut out = vec![1.0; 5];
+        RowMajor::from_dmatrix(&m).gemv_t_add(d.as_slice(), &mut out);
+
+        let expected = m.transpose() * &d;
+        for (o, e) in out.iter().zip(expected.iter()) {
+            assert!((o - (1.0 + e)).abs() < 1e-12, "{o} vs {}", 1.0 + e);
+        }
+    }
+
+    #[test]
     fn scratch_nested_buffers_are_distinct() {
         let total = with_scratch(3, |outer| {
             outer.fill(1.0);
