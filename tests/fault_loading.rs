@@ -300,6 +300,15 @@ fn two_region_regions_load_alone() {
     // linear1 and linear2 both read 3 inputs, so no readout is guessed.
     assert!(striatum.readout.is_none(), "{:?}", striatum.readout_tensor);
 
+    let opts = LoadOptions { arch: None, module: Some("rnn1".into()) };
+    let ofc = load_model(&path, &opts).unwrap();
+    assert_eq!(ofc.arch, Arch::Lstm, "the region's type comes from its shapes");
+    assert_eq!(ofc.inputs, 4);
+
+    let opts = LoadOptions { arch: Some(Arch::TwoRegionLstm), module: Some("rnn1".into()) };
+    let err = load_err(&path, &opts);
+    assert!(err.contains("architecture two_region_lstm needs tensors rnn1.rnn1.* and rnn1.rnn2.*"), "{err}");
+
     let full = load_model(&path, &LoadOptions::default()).unwrap();
     assert_eq!(full.network.state_dim(), 12);
     assert_eq!(full.layers, 1);

@@ -124,6 +124,12 @@ pub fn load_model(path: &Path, opts: &LoadOptions) -> Result<LoadedModel> {
     let module = choose_module(path, &file, arch_request, opts.module.as_deref())?;
     let (network, readout, readout_tensor, prefix) = match &module {
         Module::Single(prefix) => {
+            // A module option may pick one region of a two-region file, whose metadata arch
+            // describes the whole file; the region's cell type then comes from its shapes.
+            let arch_request = match (opts.arch, metadata_arch) {
+                (None, Some(Arch::TwoRegionLstm)) if opts.module.is_some() => None,
+                _ => arch_request,
+            };
             if arch_request == Some(Arch::TwoRegionLstm) {
                 return Err(Error::format(
                     path,
