@@ -481,10 +481,13 @@ fn save_two_region_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let model = load("models/two_region_small.safetensors");
     let path = dir.path().join("two.safetensors");
-    save_model(&path, &model.network, None, &model.metadata).unwrap();
+    model.save(&path).unwrap();
     let again = load_model(&path, &LoadOptions::default()).unwrap();
     assert_eq!(again.arch, model.arch);
     assert_eq!(again.hidden, vec![3, 3]);
+    assert_eq!(again.dt, 0.05);
+    let names: Vec<&str> = again.tensors.iter().map(|t| t.name.as_str()).collect();
+    assert!(names.contains(&"rnn1.weight_hh_l0") && names.contains(&"linear2.bias"), "{names:?}");
 
     let x: Vec<f64> = (0..12).map(|i| (i as f64 - 6.0) / 7.0).collect();
     assert_eq!(again.network.jacobian(&x, &[1.0, 0.0, 0.5, 2.0]), model.network.jacobian(&x, &[1.0, 0.0, 0.5, 2.0]));
@@ -518,4 +521,28 @@ fn vjp_timing_gru64() {
     }
     let per_call = start.elapsed().as_secs_f64() / calls as f64;
     println!("gru64 step: {:.2} µs per call", per_call * 1e6);
+}
+
+#[test]
+fn maps_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Network>();
+    assert_send_sync::<StrOnlyMap<'static>>();
+    assert_send_sync::<OfcOnlyMap<'static>>();
+    assert_send_sync::<rnn_dynamics::model::LoadedModel>();
+}
+
+#[test]
+fn vjp_same_across_threads() {
+    let model = load("pytorch/flipflop_lstm32.safetensors");
+    let x: Vec<f64> = (0..64).map(|i| ((i * 13 % 29) as f64 - 14.0) / 20.0).collect();
+    let v: Vec<f64> = (0..64).map(|i| ((i * 7 % 31) as f64 - 15.0) / 15.0).collect();
+    let run = || {
+        let mut out = vec![0.0; 64];
+        model.network.vjp(&x, &[1.0, 0.0, -1.0], &v, &mut out);
+        out
+    };
+    let here = run();
+    let there = std::thread::scope(|s| s.spawn(run).join().unwrap());
+    assert_eq!(here, there, "bitwise identical on another thread");
 }

@@ -19,6 +19,7 @@ use nalgebra::{DMatrix, DVector};
 use super::cell::{Cell, CellKind, CellParams};
 use super::linear::Linear;
 use super::network::{Arch, Network};
+use super::save::save_model;
 use super::stacked::Stacked;
 use super::two_region::TwoRegion;
 use super::RecurrentMap;
@@ -74,6 +75,11 @@ impl LoadedModel {
     /// Returns a multi-line summary: architecture, sizes, readout, tensors and metadata.
     pub fn describe(&self) -> String {
         self.to_string()
+    }
+
+    /// Writes the network, readout and metadata to `path` with [`save_model`].
+    pub fn save(&self, path: &Path) -> Result<()> {
+        save_model(path, &self.network, self.readout.as_ref(), &self.metadata)
     }
 }
 
