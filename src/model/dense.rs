@@ -63,8 +63,7 @@ impl RowMajor {
             }
         }
 
-        for r in 4 * blocks..self.rows {
-            let dr = d[r];
+        for (r, &dr) in d.iter().enumerate().skip(4 * blocks) {
             for (o, w) in out.iter_mut().zip(self.row(r)) {
                 *o += dr * w;
             }
