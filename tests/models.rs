@@ -8,12 +8,14 @@ use nalgebra::{DMatrix, DVector};
 use rand::Rng;
 use rnn_dynamics::io::read_tensor_file;
 use rnn_dynamics::model::{
-    load_model, save_model, Cell, CellKind, CellParams, Linear, LoadOptions, LstmCell, Network, OfcOnlyMap,
-    RecurrentMap, Stacked, StrOnlyMap, TwoRegion,
+    load_model, save_model, Cell, CellKind, CellParams, Linear, LoadOptions, LstmCell, Network,
+    OfcOnlyMap, RecurrentMap, Stacked, StrOnlyMap, TwoRegion,
 };
 
 fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path)
 }
 
 fn rng(name: &str) -> rand_chacha::ChaCha8Rng {
@@ -45,11 +47,24 @@ fn random_linear(out: usize, input: usize, rng: &mut impl Rng) -> Linear {
 
 fn random_two_region(rng: &mut impl Rng) -> TwoRegion {
     let lstm = |input: usize, hidden: usize, rng: &mut dyn rand::RngCore| {
-        LstmCell::new(CellParams::random(CellKind::Lstm, input, hidden, 0.6, &mut *rng)).unwrap()
+        LstmCell::new(CellParams::random(
+            CellKind::Lstm,
+            input,
+            hidden,
+            0.6,
+            &mut *rng,
+        ))
+        .unwrap()
     };
     let ofc = lstm(4, 5, rng);
     let striatum = lstm(5, 6, rng);
-    TwoRegion::new(ofc, random_linear(4, 5, rng), striatum, random_linear(6, 6, rng)).unwrap()
+    TwoRegion::new(
+        ofc,
+        random_linear(4, 5, rng),
+        striatum,
+        random_linear(6, 6, rng),
+    )
+    .unwrap()
 }
 
 /// Central finite-difference Jacobian with step `eps`.
@@ -84,7 +99,10 @@ fn check_derivatives(name: &str, map: &dyn RecurrentMap, state_scale: f64, rng: 
         let jac = map.jacobian(&x, &u);
         let fd = fd_jacobian(map, &x, &u, 1e-6);
         let err = relative_error(&jac, &fd);
-        assert!(err < 1e-6, "{name} trial {trial}: Jacobian relative error {err:e}");
+        assert!(
+            err < 1e-6,
+            "{name} trial {trial}: Jacobian relative error {err:e}"
+        );
 
         let v = random_vec(map.state_dim(), 1.0, rng);
         let mut out = vec![0.0; map.state_dim()];
@@ -92,11 +110,17 @@ fn check_derivatives(name: &str, map: &dyn RecurrentMap, state_scale: f64, rng: 
         let expected = fd.transpose() * DVector::from_column_slice(&v);
         let vjp = DVector::from_column_slice(&out);
         let err = (&vjp - &expected).norm() / expected.norm().max(1e-12);
-        assert!(err < 1e-6, "{name} trial {trial}: vjp relative error {err:e} against finite differences");
+        assert!(
+            err < 1e-6,
+            "{name} trial {trial}: vjp relative error {err:e} against finite differences"
+        );
 
         let exact = jac.transpose() * DVector::from_column_slice(&v);
         let err = (&vjp - &exact).norm() / exact.norm().max(1e-12);
-        assert!(err < 1e-12, "{name} trial {trial}: vjp differs from Jᵀv by {err:e}");
+        assert!(
+            err < 1e-12,
+            "{name} trial {trial}: vjp differs from Jᵀv by {err:e}"
+        );
     }
 }
 
@@ -172,9 +196,16 @@ fn derivatives_two_region() {
     let jac = net.jacobian(&x, &[0.4, 1.0, -0.05, 2.0]);
     let (n_ofc, n_str) = (10, 12);
     let ofc_from_str = jac.view((0, n_ofc), (n_ofc, n_str));
-    assert_eq!(ofc_from_str.amax(), 0.0, "the OFC←STR block must be exactly zero");
+    assert_eq!(
+        ofc_from_str.amax(),
+        0.0,
+        "the OFC←STR block must be exactly zero"
+    );
     let str_from_ofc = jac.view((n_ofc, 0), (n_str, n_ofc));
-    assert!(str_from_ofc.amax() > 1e-3, "the STR←OFC block must be non-zero");
+    assert!(
+        str_from_ofc.amax() > 1e-3,
+        "the STR←OFC block must be non-zero"
+    );
 }
 
 #[test]
@@ -207,8 +238,13 @@ fn single_region_maps_agree_with_full_step() {
         assert!((a - b).abs() < 1e-14, "{a} vs {b}");
     }
 
-    let err = StrOnlyMap::with_ofc_hidden(&net, &[0.0; 3]).unwrap_err().to_string();
-    assert!(err.contains("has length 3 but the OFC hidden size is 5"), "{err}");
+    let err = StrOnlyMap::with_ofc_hidden(&net, &[0.0; 3])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("has length 3 but the OFC hidden size is 5"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -223,7 +259,9 @@ fn derivatives_random_gru256_fixture() {
     let err = relative_error(&jac, &fd);
     assert!(err < 1e-6, "Jacobian relative error {err:e}");
 
-    let v: Vec<f64> = (0..256).map(|i| ((i * 37 % 101) as f64 - 50.0) / 50.0).collect();
+    let v: Vec<f64> = (0..256)
+        .map(|i| ((i * 37 % 101) as f64 - 50.0) / 50.0)
+        .collect();
     let mut out = vec![0.0; 256];
     model.network.vjp(x, &u, &v, &mut out);
     let exact = jac.transpose() * DVector::from_column_slice(&v);
@@ -243,7 +281,11 @@ fn t1_gru_gate_order_eigenvalue() {
     let model = load("pytorch/gru_gate_order.safetensors");
     let jac = model.network.jacobian(&[0.0], &[0.0]);
     // PyTorch rows (r, z, n): z = σ(8). Reading (z, r, n) would give 0.5.
-    assert!((jac[(0, 0)] - 0.9996646498695336).abs() < CLOSED_FORM_TOL, "{}", jac[(0, 0)]);
+    assert!(
+        (jac[(0, 0)] - 0.9996646498695336).abs() < CLOSED_FORM_TOL,
+        "{}",
+        jac[(0, 0)]
+    );
 }
 
 #[test]
@@ -253,25 +295,44 @@ fn t1_gru_bhn_fixed_point() {
     let mut next = [0.0];
     model.network.step(&[h_star], &[0.0], &mut next);
     // b_hn inside the reset product; outside it the fixed point would be tanh(2) = 0.964.
-    assert!((next[0] - h_star).abs() < 1e-15, "step(h*) = {} but h* = {h_star}", next[0]);
+    assert!(
+        (next[0] - h_star).abs() < 1e-15,
+        "step(h*) = {} but h* = {h_star}",
+        next[0]
+    );
 
     let jac = model.network.jacobian(&[h_star], &[0.0]);
-    assert!((jac[(0, 0)] - 0.5).abs() < 1e-6, "eigenvalue {}", jac[(0, 0)]);
+    assert!(
+        (jac[(0, 0)] - 0.5).abs() < 1e-6,
+        "eigenvalue {}",
+        jac[(0, 0)]
+    );
 }
 
 #[test]
 fn t2_lstm_cell_state_jacobian() {
     let model = load("pytorch/lstm_cell_state.safetensors");
-    assert_eq!(model.network.state_dim(), 2, "the LSTM state must be [h; c]");
+    assert_eq!(
+        model.network.state_dim(),
+        2,
+        "the LSTM state must be [h; c]"
+    );
     let jac = model.network.jacobian(&[0.0, 0.0], &[0.0]);
 
     let sigmoid = |x: f64| 1.0 / (1.0 + (-x).exp());
     let (o, f) = (sigmoid(2.0), sigmoid(10.0));
     let expected = DMatrix::from_row_slice(2, 2, &[0.0, o * f, 0.0, f]);
-    assert!((&jac - &expected).amax() < CLOSED_FORM_TOL, "J = {jac}, expected {expected}");
+    assert!(
+        (&jac - &expected).amax() < CLOSED_FORM_TOL,
+        "J = {jac}, expected {expected}"
+    );
 
-    let reference = DMatrix::from_row_slice(2, 2, &[0.0, 0.8807570916677828, 0.0, 0.9999546021312976]);
-    assert!((&jac - &reference).amax() < CLOSED_FORM_TOL, "J = {jac}, reference {reference}");
+    let reference =
+        DMatrix::from_row_slice(2, 2, &[0.0, 0.8807570916677828, 0.0, 0.9999546021312976]);
+    assert!(
+        (&jac - &reference).amax() < CLOSED_FORM_TOL,
+        "J = {jac}, reference {reference}"
+    );
 }
 
 #[test]
@@ -291,10 +352,16 @@ fn t10_tanh_rnn_jacobian_closed_form() {
     let jac = net.jacobian(&h0, &u);
     let a = &w * DVector::from_column_slice(&h0) + &b;
     let closed = DMatrix::from_diagonal(&a.map(|v| 1.0 - v.tanh().powi(2))) * &w;
-    assert!((&jac - &closed).amax() < 1e-15, "J = {jac}, closed form {closed}");
+    assert!(
+        (&jac - &closed).amax() < 1e-15,
+        "J = {jac}, closed form {closed}"
+    );
 
     let fd = fd_jacobian(&net, &h0, &u, 1e-6);
-    assert!((&jac - &fd).amax() < 1e-8, "J = {jac}, finite differences {fd}");
+    assert!(
+        (&jac - &fd).amax() < 1e-8,
+        "J = {jac}, finite differences {fd}"
+    );
 }
 
 #[test]
@@ -306,7 +373,11 @@ fn tanh1_fixed_points_and_eigenvalues() {
         model.network.step(&[h], &[0.0], &mut next);
         assert!((next[0] - h).abs() < 1e-15, "step({h}) = {}", next[0]);
         let jac = model.network.jacobian(&[h], &[0.0]);
-        assert!((jac[(0, 0)] - 0.16637208775167).abs() < 1e-12, "{}", jac[(0, 0)]);
+        assert!(
+            (jac[(0, 0)] - 0.16637208775167).abs() < 1e-12,
+            "{}",
+            jac[(0, 0)]
+        );
     }
     assert_eq!(model.network.jacobian(&[0.0], &[0.0])[(0, 0)], 2.0);
 }
@@ -315,7 +386,8 @@ fn tanh1_fixed_points_and_eigenvalues() {
 fn analytic_fixture_trajectories_match() {
     for name in ["tanh1", "gru_gate_order", "gru_bhn", "lstm_cell_state"] {
         let model = load(&format!("pytorch/{name}.safetensors"));
-        let file = read_tensor_file(&fixture(&format!("pytorch/{name}_states.safetensors"))).unwrap();
+        let file =
+            read_tensor_file(&fixture(&format!("pytorch/{name}_states.safetensors"))).unwrap();
         let init = file.get("initial_states").unwrap();
         let states = file.get("states").unwrap();
         let (n, steps, d) = (states.shape[0], states.shape[1], states.shape[2]);
@@ -328,7 +400,10 @@ fn analytic_fixture_trajectories_match() {
                 model.network.step(&x, &[0.0], &mut next);
                 let stored = &states.data[(traj * steps + t) * d..(traj * steps + t + 1) * d];
                 for (a, b) in next.iter().zip(stored) {
-                    assert!((a - b).abs() < 1e-5 * (1.0 + b.abs()), "{name} traj {traj} step {t}: {a} vs {b}");
+                    assert!(
+                        (a - b).abs() < 1e-5 * (1.0 + b.abs()),
+                        "{name} traj {traj} step {t}: {a} vs {b}"
+                    );
                 }
                 std::mem::swap(&mut x, &mut next);
             }
@@ -365,11 +440,17 @@ fn check_flipflop(name: &str, expected_dim: usize) {
     assert!(worst < 1e-5, "{name}: max deviation {worst:e}");
 
     // The readout of h at the last stored state has the same sign as the last pulses.
-    let readout = model.readout.as_ref().expect("flip-flop files have a readout");
+    let readout = model
+        .readout
+        .as_ref()
+        .expect("flip-flop files have a readout");
     assert_eq!(readout.out_dim(), 3);
     let last = &states.data[(steps - 1) * d..steps * d];
     let y = readout.apply(model.network.top_hidden(last));
-    assert!(y.iter().all(|v| v.abs() > 0.5), "{name}: readout {y} is not near ±1");
+    assert!(
+        y.iter().all(|v| v.abs() > 0.5),
+        "{name}: readout {y} is not near ±1"
+    );
 }
 
 #[test]
@@ -393,10 +474,19 @@ fn t3_lstm_two_layers_matches_numpy() {
     assert_eq!(model.hidden, vec![4, 4]);
     assert_eq!(model.layers, 2);
     assert_eq!(model.inputs, 3);
-    let shapes: Vec<(&str, &[usize])> =
-        model.tensors.iter().map(|t| (t.name.as_str(), t.shape.as_slice())).collect();
-    assert!(shapes.contains(&("weight_ih_l0", &[16, 3][..])), "{shapes:?}");
-    assert!(shapes.contains(&("weight_ih_l1", &[16, 4][..])), "{shapes:?}");
+    let shapes: Vec<(&str, &[usize])> = model
+        .tensors
+        .iter()
+        .map(|t| (t.name.as_str(), t.shape.as_slice()))
+        .collect();
+    assert!(
+        shapes.contains(&("weight_ih_l0", &[16, 3][..])),
+        "{shapes:?}"
+    );
+    assert!(
+        shapes.contains(&("weight_ih_l1", &[16, 4][..])),
+        "{shapes:?}"
+    );
 
     let expected = read_tensor_file(&fixture("models/lstm2layer_expected.safetensors")).unwrap();
     let x0 = &expected.get("x0").unwrap().data;
@@ -414,14 +504,21 @@ fn two_region_step_matches_numpy() {
     let model = load("models/two_region_small.safetensors");
     assert_eq!(model.arch.to_string(), "two_region_lstm");
     assert_eq!(model.dt, 0.05);
-    let Network::TwoRegion(net) = &model.network else { panic!("expected a two-region network") };
+    let Network::TwoRegion(net) = &model.network else {
+        panic!("expected a two-region network")
+    };
 
-    let expected = read_tensor_file(&fixture("models/two_region_small_expected.safetensors")).unwrap();
+    let expected =
+        read_tensor_file(&fixture("models/two_region_small_expected.safetensors")).unwrap();
     let x0 = &expected.get("x0").unwrap().data;
     let u = &expected.get("u").unwrap().data;
     let mut next = vec![0.0; 12];
     net.step(x0, u, &mut next);
-    for (i, (a, b)) in next.iter().zip(&expected.get("x1").unwrap().data).enumerate() {
+    for (i, (a, b)) in next
+        .iter()
+        .zip(&expected.get("x1").unwrap().data)
+        .enumerate()
+    {
         assert!((a - b).abs() < 1e-6, "state entry {i}: {a} vs numpy {b}");
     }
 
@@ -468,11 +565,16 @@ fn save_and_load_round_trip() {
     let loaded_readout = loaded.readout.expect("the readout was saved");
     assert!((&loaded_readout.weight - &readout.weight).amax() < 1e-7);
 
-    let text = load_model(&path, &LoadOptions::default()).unwrap().describe();
+    let text = load_model(&path, &LoadOptions::default())
+        .unwrap()
+        .describe();
     assert!(text.contains("architecture: gru"), "{text}");
     assert!(text.contains("layers: 2, hidden 5, 4"), "{text}");
     assert!(text.contains("rnn.weight_hh_l1  [12, 4]  F32"), "{text}");
-    assert!(text.contains("readout: readout.weight (2 outputs)"), "{text}");
+    assert!(
+        text.contains("readout: readout.weight (2 outputs)"),
+        "{text}"
+    );
     assert!(text.contains("dt: 0.05 s"), "{text}");
 }
 
@@ -487,13 +589,21 @@ fn save_two_region_round_trip() {
     assert_eq!(again.hidden, vec![3, 3]);
     assert_eq!(again.dt, 0.05);
     let names: Vec<&str> = again.tensors.iter().map(|t| t.name.as_str()).collect();
-    assert!(names.contains(&"rnn1.weight_hh_l0") && names.contains(&"linear2.bias"), "{names:?}");
+    assert!(
+        names.contains(&"rnn1.weight_hh_l0") && names.contains(&"linear2.bias"),
+        "{names:?}"
+    );
 
     let x: Vec<f64> = (0..12).map(|i| (i as f64 - 6.0) / 7.0).collect();
-    assert_eq!(again.network.jacobian(&x, &[1.0, 0.0, 0.5, 2.0]), model.network.jacobian(&x, &[1.0, 0.0, 0.5, 2.0]));
+    assert_eq!(
+        again.network.jacobian(&x, &[1.0, 0.0, 0.5, 2.0]),
+        model.network.jacobian(&x, &[1.0, 0.0, 0.5, 2.0])
+    );
 
     let extra = random_linear(1, 3, &mut rng("extra head"));
-    let err = save_model(&path, &model.network, Some(&extra), &model.metadata).unwrap_err().to_string();
+    let err = save_model(&path, &model.network, Some(&extra), &model.metadata)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("pass no separate readout"), "{err}");
 }
 
@@ -535,8 +645,12 @@ fn maps_are_send_and_sync() {
 #[test]
 fn vjp_same_across_threads() {
     let model = load("pytorch/flipflop_lstm32.safetensors");
-    let x: Vec<f64> = (0..64).map(|i| ((i * 13 % 29) as f64 - 14.0) / 20.0).collect();
-    let v: Vec<f64> = (0..64).map(|i| ((i * 7 % 31) as f64 - 15.0) / 15.0).collect();
+    let x: Vec<f64> = (0..64)
+        .map(|i| ((i * 13 % 29) as f64 - 14.0) / 20.0)
+        .collect();
+    let v: Vec<f64> = (0..64)
+        .map(|i| ((i * 7 % 31) as f64 - 15.0) / 15.0)
+        .collect();
     let run = || {
         let mut out = vec![0.0; 64];
         model.network.vjp(&x, &[1.0, 0.0, -1.0], &v, &mut out);

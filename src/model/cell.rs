@@ -89,7 +89,10 @@ impl CellWeights {
         let input = params.weight_ih.ncols();
         let rows = gates * hidden;
         if hidden == 0 {
-            return Err(Error::invalid("weight_hh", "has no columns; the hidden size must be at least 1"));
+            return Err(Error::invalid(
+                "weight_hh",
+                "has no columns; the hidden size must be at least 1",
+            ));
         }
         let expect = |name: &str, got: (usize, usize), want: (usize, usize)| {
             if got == want {
@@ -97,7 +100,10 @@ impl CellWeights {
             } else {
                 Err(Error::invalid(
                     name,
-                    format!("has shape [{}, {}] but [{}, {}] was expected", got.0, got.1, want.0, want.1),
+                    format!(
+                        "has shape [{}, {}] but [{}, {}] was expected",
+                        got.0, got.1, want.0, want.1
+                    ),
                 ))
             }
         };
@@ -108,7 +114,13 @@ impl CellWeights {
 
         let w_ih = RowMajor::from_dmatrix(&params.weight_ih);
         let w_hh = RowMajor::from_dmatrix(&params.weight_hh);
-        Ok(CellWeights { params, hidden, input, w_ih, w_hh })
+        Ok(CellWeights {
+            params,
+            hidden,
+            input,
+            w_ih,
+            w_hh,
+        })
     }
 
     /// Writes `W_ih u + b_ih` into `out` (length G·H).
@@ -140,14 +152,24 @@ pub(crate) trait CellDerivatives {
     fn jacobians(&self, x: &[f64], u: &[f64]) -> (DMatrix<f64>, DMatrix<f64>);
 
     /// Writes `(∂x'/∂x)ᵀ v` into `out_x` and, when given, `(∂x'/∂u)ᵀ v` into `out_u`.
-    fn vjp_full(&self, x: &[f64], u: &[f64], v: &[f64], out_x: &mut [f64], out_u: Option<&mut [f64]>);
+    fn vjp_full(
+        &self,
+        x: &[f64],
+        u: &[f64],
+        v: &[f64],
+        out_x: &mut [f64],
+        out_u: Option<&mut [f64]>,
+    );
 }
 
 /// Panics with a message naming the argument when a slice passed to a map has the wrong
 /// length. The lengths are fixed by the map, so a mismatch is a bug in the caller.
 #[inline]
 pub(crate) fn check_len(what: &str, got: usize, expected: usize) {
-    assert!(got == expected, "{what} has length {got} but the map expects {expected}");
+    assert!(
+        got == expected,
+        "{what} has length {got} but the map expects {expected}"
+    );
 }
 
 /// One recurrent layer of any supported kind.
@@ -213,7 +235,14 @@ impl CellDerivatives for Cell {
         }
     }
 
-    fn vjp_full(&self, x: &[f64], u: &[f64], v: &[f64], out_x: &mut [f64], out_u: Option<&mut [f64]>) {
+    fn vjp_full(
+        &self,
+        x: &[f64],
+        u: &[f64],
+        v: &[f64],
+        out_x: &mut [f64],
+        out_u: Option<&mut [f64]>,
+    ) {
         match self {
             Cell::Rnn(c) => c.vjp_full(x, u, v, out_x, out_u),
             Cell::Gru(c) => c.vjp_full(x, u, v, out_x, out_u),

@@ -128,7 +128,9 @@ thread_local! {
 /// Runs `f` with a zeroed scratch buffer of length `len`, reusing this thread's buffers so that
 /// a vector–Jacobian product inside an optimiser loop allocates nothing after the first call.
 pub(crate) fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
-    let mut buffer = SCRATCH.with(|pool| pool.borrow_mut().pop()).unwrap_or_default();
+    let mut buffer = SCRATCH
+        .with(|pool| pool.borrow_mut().pop())
+        .unwrap_or_default();
     buffer.clear();
     buffer.resize(len, 0.0);
 

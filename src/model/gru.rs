@@ -12,7 +12,9 @@
 
 use nalgebra::DMatrix;
 
-use super::cell::{check_len, impl_recurrent_map_for_cell, CellDerivatives, CellParams, CellWeights};
+use super::cell::{
+    check_len, impl_recurrent_map_for_cell, CellDerivatives, CellParams, CellWeights,
+};
 use super::dense::{sigmoid, with_scratch};
 use crate::error::Result;
 
@@ -25,7 +27,9 @@ pub struct GruCell {
 impl GruCell {
     /// Builds the layer, checking that the parameters have PyTorch's shapes for 3 gate blocks.
     pub fn new(params: CellParams) -> Result<Self> {
-        Ok(GruCell { weights: CellWeights::new(params, 3)? })
+        Ok(GruCell {
+            weights: CellWeights::new(params, 3)?,
+        })
     }
 
     /// The layer's parameters in PyTorch layout.
@@ -74,7 +78,15 @@ impl GruCell {
     /// - z block: `v (h − n) z (1 − z)`, the same for both.
     ///
     /// The direct term `∂h'/∂h ∋ diag(z)` is left to the caller.
-    fn coefficients(&self, x: &[f64], gates: &[f64], hidden_part: &[f64], v: &[f64], d_ih: &mut [f64], d_hh: &mut [f64]) {
+    fn coefficients(
+        &self,
+        x: &[f64],
+        gates: &[f64],
+        hidden_part: &[f64],
+        v: &[f64],
+        d_ih: &mut [f64],
+        d_hh: &mut [f64],
+    ) {
         let h = self.weights.hidden;
         for k in 0..h {
             let r = gates[k];
@@ -118,8 +130,12 @@ impl CellDerivatives for GruCell {
 
             for block in 0..3 {
                 let rows = block * h..(block + 1) * h;
-                self.weights.w_hh.add_scaled_rows(block * h, &d_hh[rows.clone()], &mut jx, 0, 0);
-                self.weights.w_ih.add_scaled_rows(block * h, &d_ih[rows], &mut ju, 0, 0);
+                self.weights
+                    .w_hh
+                    .add_scaled_rows(block * h, &d_hh[rows.clone()], &mut jx, 0, 0);
+                self.weights
+                    .w_ih
+                    .add_scaled_rows(block * h, &d_ih[rows], &mut ju, 0, 0);
             }
             for k in 0..h {
                 jx[(k, k)] += gates[h + k];
@@ -128,7 +144,14 @@ impl CellDerivatives for GruCell {
         (jx, ju)
     }
 
-    fn vjp_full(&self, x: &[f64], u: &[f64], v: &[f64], out_x: &mut [f64], out_u: Option<&mut [f64]>) {
+    fn vjp_full(
+        &self,
+        x: &[f64],
+        u: &[f64],
+        v: &[f64],
+        out_x: &mut [f64],
+        out_u: Option<&mut [f64]>,
+    ) {
         self.check(x, u);
         check_len("cotangent v", v.len(), self.state_len());
         check_len("output", out_x.len(), self.state_len());

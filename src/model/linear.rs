@@ -17,7 +17,11 @@ impl Linear {
         if bias.len() != weight.nrows() {
             return Err(Error::invalid(
                 "linear bias",
-                format!("has length {} but the weight has {} rows", bias.len(), weight.nrows()),
+                format!(
+                    "has length {} but the weight has {} rows",
+                    bias.len(),
+                    weight.nrows()
+                ),
             ));
         }
         Ok(Linear { weight, bias })
@@ -49,7 +53,11 @@ impl Linear {
     /// When `x` or `out` has the wrong length.
     pub fn apply_into(&self, x: &[f64], out: &mut [f64]) {
         assert_eq!(x.len(), self.in_dim(), "linear input has the wrong length");
-        assert_eq!(out.len(), self.out_dim(), "linear output has the wrong length");
+        assert_eq!(
+            out.len(),
+            self.out_dim(),
+            "linear output has the wrong length"
+        );
         for (r, o) in out.iter_mut().enumerate() {
             let mut sum = self.bias[r];
             for (c, xc) in x.iter().enumerate() {
@@ -78,6 +86,10 @@ mod tests {
     #[test]
     fn linear_bias_length_mismatch_is_rejected() {
         let err = Linear::new(DMatrix::zeros(2, 3), DVector::zeros(3)).unwrap_err();
-        assert!(err.to_string().contains("has length 3 but the weight has 2 rows"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("has length 3 but the weight has 2 rows"),
+            "{err}"
+        );
     }
 }

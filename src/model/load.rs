@@ -96,7 +96,9 @@ impl fmt::Display for Module {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Module::Single(p) => write!(f, "{:?}", p.trim_end_matches('.')),
-            Module::TwoRegion(p) => write!(f, "{:?} (two-region rnn1/rnn2)", p.trim_end_matches('.')),
+            Module::TwoRegion(p) => {
+                write!(f, "{:?} (two-region rnn1/rnn2)", p.trim_end_matches('.'))
+            }
         }
     }
 }
@@ -113,11 +115,18 @@ pub fn load_model(path: &Path, opts: &LoadOptions) -> Result<LoadedModel> {
     let tensors: Vec<TensorInfo> = file
         .tensors
         .iter()
-        .map(|(name, t)| TensorInfo { name: name.clone(), shape: t.shape.clone(), dtype: t.dtype })
+        .map(|(name, t)| TensorInfo {
+            name: name.clone(),
+            shape: t.shape.clone(),
+            dtype: t.dtype,
+        })
         .collect();
 
     let metadata_arch = match file.metadata.get("arch") {
-        Some(text) => Some(text.parse::<Arch>().map_err(|e| Error::format(path, format!("metadata arch: {e}")))?),
+        Some(text) => Some(
+            text.parse::<Arch>()
+                .map_err(|e| Error::format(path, format!("metadata arch: {e}")))?,
+        ),
         None => None,
     };
     let arch_request = opts.arch.or(metadata_arch);
@@ -144,17 +153,29 @@ pub fn load_model(path: &Path, opts: &LoadOptions) -> Result<LoadedModel> {
             }
             let kind = arch_request.and_then(Arch::cell_kind);
             if let (Some(kind), Some(arch)) = (kind, arch_request) {
-                let source = if opts.arch.is_some() { "architecture option" } else { "metadata arch" };
+                let source = if opts.arch.is_some() {
+                    "architecture option"
+                } else {
+                    "metadata arch"
+                };
                 check_gate_rows(path, &file, prefix, kind, &format!("{source} = {arch}"))?;
             }
             let stack = Stacked::new(load_layers(&file, prefix, kind)?)?;
-            let top = *stack.hidden_sizes().last().expect("a stack has at least one layer");
+            let top = *stack
+                .hidden_sizes()
+                .last()
+                .expect("a stack has at least one layer");
             let readout = find_readout(&file, prefix, top)?;
             let (readout, readout_tensor) = match readout {
                 Some((linear, name)) => (Some(linear), Some(name)),
                 None => (None, None),
             };
-            (Network::Stacked(stack), readout, readout_tensor, prefix.clone())
+            (
+                Network::Stacked(stack),
+                readout,
+                readout_tensor,
+                prefix.clone(),
+            )
         }
         Module::TwoRegion(prefix) => {
             if let Some(other) = arch_request.filter(|a| *a != Arch::TwoRegionLstm) {
@@ -163,7 +184,12 @@ pub fn load_model(path: &Path, opts: &LoadOptions) -> Result<LoadedModel> {
                     format!("architecture {other} contradicts the tensors {prefix}rnn1.* and {prefix}rnn2.* of a two-region network"),
                 ));
             }
-            (Network::TwoRegion(load_two_region(&file, prefix)?), None, None, prefix.clone())
+            (
+                Network::TwoRegion(load_two_region(&file, prefix)?),
+                None,
+                None,
+                prefix.clone(),
+            )
         }
     };
 
@@ -197,7 +223,12 @@ pub fn load_model(path: &Path, opts: &LoadOptions) -> Result<LoadedModel> {
 
 /// Lists the modules of the file and picks the one to load: the one named by `module`, else
 /// the only one (of the requested architecture's family, when `arch` is given).
-fn choose_module(path: &Path, file: &TensorFile, arch: Option<Arch>, module: Option<&str>) -> Result<Module> {
+fn choose_module(
+    path: &Path,
+    file: &TensorFile,
+    arch: Option<Arch>,
+    module: Option<&str>,
+) -> Result<Module> {
     let mut singles = Vec::new();
     for name in file.tensors.keys() {
         for suffix in ["weight_ih_l0", "weight_hh_l0"] {
@@ -218,7 +249,11 @@ fn choose_module(path: &Path, file: &TensorFile, arch: Option<Arch>, module: Opt
             }
         }
     }
-    let in_pair = |p: &str| pairs.iter().any(|b| p == format!("{b}rnn1.") || p == format!("{b}rnn2."));
+    let in_pair = |p: &str| {
+        pairs
+            .iter()
+            .any(|b| p == format!("{b}rnn1.") || p == format!("{b}rnn2."))
+    };
 
     let everything: Vec<Module> = singles
         .iter()
@@ -242,13 +277,25 @@ fn choose_module(path: &Path, file: &TensorFile, arch: Option<Arch>, module: Opt
             })
             .cloned()
             .ok_or_else(|| {
-                Error::invalid("module", format!("{requested:?} is not in {}; it has {}", path.display(), list(&everything)))
+                Error::invalid(
+                    "module",
+                    format!(
+                        "{requested:?} is not in {}; it has {}",
+                        path.display(),
+                        list(&everything)
+                    ),
+                )
             });
     }
 
     let candidates: Vec<Module> = match arch {
         Some(Arch::TwoRegionLstm) => pairs.iter().cloned().map(Module::TwoRegion).collect(),
-        Some(_) => singles.iter().filter(|p| !in_pair(p)).cloned().map(Module::Single).collect(),
+        Some(_) => singles
+            .iter()
+            .filter(|p| !in_pair(p))
+            .cloned()
+            .map(Module::Single)
+            .collect(),
         None => singles
             .iter()
             .filter(|p| !in_pair(p))
@@ -261,17 +308,28 @@ fn choose_module(path: &Path, file: &TensorFile, arch: Option<Arch>, module: Opt
         1 => Ok(candidates[0].clone()),
         0 => Err(Error::format(
             path,
-            format!("no module fits architecture {}; the file has {}", arch.map_or("?", Arch::as_str), list(&everything)),
+            format!(
+                "no module fits architecture {}; the file has {}",
+                arch.map_or("?", Arch::as_str),
+                list(&everything)
+            ),
         )),
         _ => Err(Error::format(
             path,
-            format!("has several RNN modules ({}); choose one with the module option (--module PREFIX)", list(&candidates)),
+            format!(
+                "has several RNN modules ({}); choose one with the module option (--module PREFIX)",
+                list(&candidates)
+            ),
         )),
     }
 }
 
 fn list(modules: &[Module]) -> String {
-    modules.iter().map(Module::to_string).collect::<Vec<_>>().join(", ")
+    modules
+        .iter()
+        .map(Module::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Loads the layers `{prefix}*_l{k}`, rejecting bidirectional and projected RNNs.
@@ -280,7 +338,9 @@ fn load_layers(file: &TensorFile, prefix: &str, kind: Option<CellKind>) -> Resul
     let mut has_bias = false;
     let mut reversed = Vec::new();
     for name in file.tensors.keys() {
-        let Some(local) = name.strip_prefix(prefix) else { continue };
+        let Some(local) = name.strip_prefix(prefix) else {
+            continue;
+        };
         if local.contains('.') {
             continue;
         }
@@ -288,10 +348,16 @@ fn load_layers(file: &TensorFile, prefix: &str, kind: Option<CellKind>) -> Resul
             reversed.push(name.clone());
         }
         if local.starts_with("weight_hr_l") {
-            return Err(Error::tensor(name, "is an LSTM projection (proj_size > 0), which is not supported"));
+            return Err(Error::tensor(
+                name,
+                "is an LSTM projection (proj_size > 0), which is not supported",
+            ));
         }
         for stem in ["weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l"] {
-            if let Some(k) = local.strip_prefix(stem).and_then(|k| k.parse::<usize>().ok()) {
+            if let Some(k) = local
+                .strip_prefix(stem)
+                .and_then(|k| k.parse::<usize>().ok())
+            {
                 layer_count = layer_count.max(k + 1);
                 has_bias |= stem.starts_with("bias");
             }
@@ -299,7 +365,11 @@ fn load_layers(file: &TensorFile, prefix: &str, kind: Option<CellKind>) -> Resul
     }
     if !reversed.is_empty() {
         let first_weight = format!("{prefix}weight_ih_l0_reverse");
-        let named = if reversed.contains(&first_weight) { first_weight } else { reversed[0].clone() };
+        let named = if reversed.contains(&first_weight) {
+            first_weight
+        } else {
+            reversed[0].clone()
+        };
         return Err(Error::tensor(
             named,
             format!(
@@ -310,7 +380,10 @@ fn load_layers(file: &TensorFile, prefix: &str, kind: Option<CellKind>) -> Resul
         ));
     }
     if !has_bias {
-        tracing::info!(module = prefix, "no bias tensors; loading as bias=False (zero biases)");
+        tracing::info!(
+            module = prefix,
+            "no bias tensors; loading as bias=False (zero biases)"
+        );
     }
 
     let hh0_name = format!("{prefix}weight_hh_l0");
@@ -329,7 +402,12 @@ fn load_layers(file: &TensorFile, prefix: &str, kind: Option<CellKind>) -> Resul
         let hidden = match hh.shape.as_slice() {
             [_, h] if *h > 0 => *h,
             shape => {
-                return Err(Error::tensor(hh_name, format!("has shape {shape:?} but a matrix [{gates}·H, H] with H ≥ 1 was expected")));
+                return Err(Error::tensor(
+                    hh_name,
+                    format!(
+                        "has shape {shape:?} but a matrix [{gates}·H, H] with H ≥ 1 was expected"
+                    ),
+                ));
             }
         };
         let rows = gates * hidden;
@@ -341,7 +419,10 @@ fn load_layers(file: &TensorFile, prefix: &str, kind: Option<CellKind>) -> Resul
             (Some(h_below), _) => h_below,
             (None, [_, i]) => *i,
             (None, shape) => {
-                return Err(Error::tensor(ih_name, format!("has shape {shape:?} but a matrix [{rows}, inputs] was expected")));
+                return Err(Error::tensor(
+                    ih_name,
+                    format!("has shape {shape:?} but a matrix [{rows}, inputs] was expected"),
+                ));
             }
         };
         let weight_ih = matrix(&ih_name, ih, Some((rows, input)), &gate_note(kind, hidden))?;
@@ -354,7 +435,12 @@ fn load_layers(file: &TensorFile, prefix: &str, kind: Option<CellKind>) -> Resul
                 Ok(DVector::zeros(rows))
             }
         };
-        let params = CellParams { weight_ih, weight_hh, bias_ih: bias("bias_ih")?, bias_hh: bias("bias_hh")? };
+        let params = CellParams {
+            weight_ih,
+            weight_hh,
+            bias_ih: bias("bias_ih")?,
+            bias_hh: bias("bias_hh")?,
+        };
         layers.push(Cell::new(kind, params)?);
         below_hidden = Some(hidden);
     }
@@ -365,7 +451,12 @@ fn load_layers(file: &TensorFile, prefix: &str, kind: Option<CellKind>) -> Resul
 fn infer_kind(name: &str, hh: &Tensor) -> Result<CellKind> {
     let (rows, cols) = match hh.shape.as_slice() {
         [r, c] if *c > 0 => (*r, *c),
-        shape => return Err(Error::tensor(name, format!("has shape {shape:?} but a matrix [G·H, H] was expected"))),
+        shape => {
+            return Err(Error::tensor(
+                name,
+                format!("has shape {shape:?} but a matrix [G·H, H] was expected"),
+            ))
+        }
     };
     match (rows % cols, rows / cols) {
         (0, 1) => {
@@ -385,10 +476,20 @@ fn infer_kind(name: &str, hh: &Tensor) -> Result<CellKind> {
 
 /// Checks that `weight_hh_l0` has the row count of `kind`, so that an `arch` that contradicts
 /// the tensors is reported as such (naming where it came from) instead of as a shape error.
-fn check_gate_rows(path: &Path, file: &TensorFile, prefix: &str, kind: CellKind, source: &str) -> Result<()> {
+fn check_gate_rows(
+    path: &Path,
+    file: &TensorFile,
+    prefix: &str,
+    kind: CellKind,
+    source: &str,
+) -> Result<()> {
     let name = format!("{prefix}weight_hh_l0");
-    let Some(hh) = file.tensors.get(&name) else { return Ok(()) };
-    let [rows, cols] = hh.shape.as_slice() else { return Ok(()) };
+    let Some(hh) = file.tensors.get(&name) else {
+        return Ok(());
+    };
+    let [rows, cols] = hh.shape.as_slice() else {
+        return Ok(());
+    };
     if *cols == 0 || *rows == kind.gate_count() * cols {
         return Ok(());
     }
@@ -408,7 +509,10 @@ fn check_gate_rows(path: &Path, file: &TensorFile, prefix: &str, kind: CellKind,
 
 fn gate_note(kind: CellKind, hidden: usize) -> String {
     let name = Arch::from_cell_kind(kind).as_str();
-    format!("{} gate blocks for {name} with H = {hidden}", kind.gate_count())
+    format!(
+        "{} gate blocks for {name} with H = {hidden}",
+        kind.gate_count()
+    )
 }
 
 /// Loads the two-region network under `prefix`.
@@ -429,19 +533,39 @@ fn load_two_region(file: &TensorFile, prefix: &str) -> Result<TwoRegion> {
     };
     let ofc = region("rnn1")?;
     let striatum = region("rnn2")?;
-    let ofc_head = load_linear(file, &format!("{prefix}linear1."), ofc.params().weight_hh.ncols(), true)?;
-    let str_head = load_linear(file, &format!("{prefix}linear2."), striatum.params().weight_hh.ncols(), true)?;
+    let ofc_head = load_linear(
+        file,
+        &format!("{prefix}linear1."),
+        ofc.params().weight_hh.ncols(),
+        true,
+    )?;
+    let str_head = load_linear(
+        file,
+        &format!("{prefix}linear2."),
+        striatum.params().weight_hh.ncols(),
+        true,
+    )?;
     TwoRegion::new(ofc, ofc_head, striatum, str_head)
 }
 
 /// Loads `{prefix}weight` [out, hidden] and `{prefix}bias` [out] (zeros when absent and
 /// `bias_required` is false).
-fn load_linear(file: &TensorFile, prefix: &str, hidden: usize, bias_required: bool) -> Result<Linear> {
+fn load_linear(
+    file: &TensorFile,
+    prefix: &str,
+    hidden: usize,
+    bias_required: bool,
+) -> Result<Linear> {
     let w_name = format!("{prefix}weight");
     let w = file.get(&w_name)?;
     let out = match w.shape.as_slice() {
         [o, _] => *o,
-        shape => return Err(Error::tensor(w_name, format!("has shape {shape:?} but a matrix [outputs, {hidden}] was expected"))),
+        shape => {
+            return Err(Error::tensor(
+                w_name,
+                format!("has shape {shape:?} but a matrix [outputs, {hidden}] was expected"),
+            ))
+        }
     };
     let note = format!("a readout of hidden size {hidden}");
     let weight = matrix(&w_name, w, Some((out, hidden)), &note)?;
@@ -458,9 +582,20 @@ fn load_linear(file: &TensorFile, prefix: &str, hidden: usize, bias_required: bo
 /// Finds the readout of a stacked network: a `*readout.weight` tensor, or else the only
 /// other `nn.Linear` whose input size equals the top hidden size. Returns it with its weight's
 /// tensor name.
-fn find_readout(file: &TensorFile, module: &str, hidden: usize) -> Result<Option<(Linear, String)>> {
-    let named: Vec<&String> = file.tensors.keys().filter(|n| n.ends_with("readout.weight")).collect();
-    let parent = module.trim_end_matches('.').rsplit_once('.').map_or(String::new(), |(p, _)| format!("{p}."));
+fn find_readout(
+    file: &TensorFile,
+    module: &str,
+    hidden: usize,
+) -> Result<Option<(Linear, String)>> {
+    let named: Vec<&String> = file
+        .tensors
+        .keys()
+        .filter(|n| n.ends_with("readout.weight"))
+        .collect();
+    let parent = module
+        .trim_end_matches('.')
+        .rsplit_once('.')
+        .map_or(String::new(), |(p, _)| format!("{p}."));
 
     let chosen = match named.as_slice() {
         [one] => Some((*one).clone()),
@@ -469,7 +604,11 @@ fn find_readout(file: &TensorFile, module: &str, hidden: usize) -> Result<Option
             let others: Vec<&String> = file
                 .tensors
                 .iter()
-                .filter(|(n, t)| (n.as_str() == "weight" || n.ends_with(".weight")) && t.shape.len() == 2 && t.shape[1] == hidden)
+                .filter(|(n, t)| {
+                    (n.as_str() == "weight" || n.ends_with(".weight"))
+                        && t.shape.len() == 2
+                        && t.shape[1] == hidden
+                })
                 .map(|(n, _)| n)
                 .collect();
             match others.as_slice() {
@@ -503,10 +642,20 @@ fn find_readout(file: &TensorFile, module: &str, hidden: usize) -> Result<Option
 
 /// Converts a 2-D tensor to a matrix, checking its shape against `expected` and that every
 /// value is finite. `note` explains the expected shape in errors.
-fn matrix(name: &str, t: &Tensor, expected: Option<(usize, usize)>, note: &str) -> Result<DMatrix<f64>> {
+fn matrix(
+    name: &str,
+    t: &Tensor,
+    expected: Option<(usize, usize)>,
+    note: &str,
+) -> Result<DMatrix<f64>> {
     let (rows, cols) = match t.shape.as_slice() {
         [r, c] => (*r, *c),
-        shape => return Err(Error::tensor(name, format!("has shape {shape:?} but a matrix was expected"))),
+        shape => {
+            return Err(Error::tensor(
+                name,
+                format!("has shape {shape:?} but a matrix was expected"),
+            ))
+        }
     };
     if let Some((er, ec)) = expected {
         if (rows, cols) != (er, ec) {
@@ -517,7 +666,14 @@ fn matrix(name: &str, t: &Tensor, expected: Option<(usize, usize)>, note: &str) 
         }
     }
     if let Some((i, v)) = t.data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(Error::tensor(name, format!("has the non-finite value {v} at index [{}, {}]", i / cols, i % cols)));
+        return Err(Error::tensor(
+            name,
+            format!(
+                "has the non-finite value {v} at index [{}, {}]",
+                i / cols,
+                i % cols
+            ),
+        ));
     }
     Ok(DMatrix::from_row_slice(rows, cols, &t.data))
 }
@@ -525,33 +681,58 @@ fn matrix(name: &str, t: &Tensor, expected: Option<(usize, usize)>, note: &str) 
 /// Converts a 1-D tensor of length `len` to a vector, checking that every value is finite.
 fn vector(name: &str, t: &Tensor, len: usize) -> Result<DVector<f64>> {
     if t.shape != [len] {
-        return Err(Error::tensor(name, format!("has shape {:?} but [{len}] was expected", t.shape)));
+        return Err(Error::tensor(
+            name,
+            format!("has shape {:?} but [{len}] was expected", t.shape),
+        ));
     }
     if let Some((i, v)) = t.data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(Error::tensor(name, format!("has the non-finite value {v} at index [{i}]")));
+        return Err(Error::tensor(
+            name,
+            format!("has the non-finite value {v} at index [{i}]"),
+        ));
     }
     Ok(DVector::from_column_slice(&t.data))
 }
 
 /// Checks metadata `hidden`, `inputs` and `layers`, where present, against the tensors.
-fn check_metadata(path: &Path, meta: &BTreeMap<String, String>, hidden: &[usize], layers: usize, inputs: usize) -> Result<()> {
+fn check_metadata(
+    path: &Path,
+    meta: &BTreeMap<String, String>,
+    hidden: &[usize],
+    layers: usize,
+    inputs: usize,
+) -> Result<()> {
     let contradiction = |key: &str, value: &str, actual: String| {
-        Error::format(path, format!("metadata {key} = {value:?} contradicts the tensors, which give {actual}"))
+        Error::format(
+            path,
+            format!("metadata {key} = {value:?} contradicts the tensors, which give {actual}"),
+        )
     };
     let parse = |key: &str, value: &str| -> Result<usize> {
-        value
-            .trim()
-            .parse::<usize>()
-            .map_err(|_| Error::format(path, format!("metadata {key} = {value:?} is not a non-negative integer")))
+        value.trim().parse::<usize>().map_err(|_| {
+            Error::format(
+                path,
+                format!("metadata {key} = {value:?} is not a non-negative integer"),
+            )
+        })
     };
 
     if let Some(value) = meta.get("hidden") {
-        let listed: Vec<usize> = value.split(',').map(|part| parse("hidden", part)).collect::<Result<_>>()?;
+        let listed: Vec<usize> = value
+            .split(',')
+            .map(|part| parse("hidden", part))
+            .collect::<Result<_>>()?;
         // A single value may stand for every layer of a stack with equal sizes.
-        let matches = listed == hidden || (listed.len() == 1 && hidden.iter().all(|h| *h == listed[0]));
+        let matches =
+            listed == hidden || (listed.len() == 1 && hidden.iter().all(|h| *h == listed[0]));
         if !matches {
             let actual: Vec<String> = hidden.iter().map(usize::to_string).collect();
-            return Err(contradiction("hidden", value, format!("hidden sizes {}", actual.join(","))));
+            return Err(contradiction(
+                "hidden",
+                value,
+                format!("hidden sizes {}", actual.join(",")),
+            ));
         }
     }
     if let Some(value) = meta.get("inputs") {
@@ -569,10 +750,15 @@ fn check_metadata(path: &Path, meta: &BTreeMap<String, String>, hidden: &[usize]
 
 /// Reads metadata `dt` (seconds per step), which must be a positive finite number; 1 when absent.
 fn parse_dt(path: &Path, meta: &BTreeMap<String, String>) -> Result<f64> {
-    let Some(text) = meta.get("dt") else { return Ok(1.0) };
+    let Some(text) = meta.get("dt") else {
+        return Ok(1.0);
+    };
     match text.trim().parse::<f64>() {
         Ok(dt) if dt.is_finite() && dt > 0.0 => Ok(dt),
-        _ => Err(Error::format(path, format!("metadata dt = {text:?} is not a positive number of seconds"))),
+        _ => Err(Error::format(
+            path,
+            format!("metadata dt = {text:?} is not a positive number of seconds"),
+        )),
     }
 }
 
@@ -582,7 +768,11 @@ impl fmt::Display for LoadedModel {
         writeln!(f, "model: {}", self.path.display())?;
         writeln!(f, "architecture: {}", self.arch)?;
         match self.arch {
-            Arch::TwoRegionLstm => writeln!(f, "regions: OFC (rnn1) → STR (rnn2), hidden {}", hidden.join(", "))?,
+            Arch::TwoRegionLstm => writeln!(
+                f,
+                "regions: OFC (rnn1) → STR (rnn2), hidden {}",
+                hidden.join(", ")
+            )?,
             _ => writeln!(f, "layers: {}, hidden {}", self.layers, hidden.join(", "))?,
         }
         writeln!(f, "inputs: {}", self.inputs)?;
@@ -590,7 +780,9 @@ impl fmt::Display for LoadedModel {
         writeln!(f, "module prefix: {:?}", self.module)?;
         match (&self.readout, &self.readout_tensor) {
             (Some(r), Some(name)) => writeln!(f, "readout: {name} ({} outputs)", r.out_dim())?,
-            _ if self.arch == Arch::TwoRegionLstm => writeln!(f, "readout: heads linear1 (OFC) and linear2 (STR)")?,
+            _ if self.arch == Arch::TwoRegionLstm => {
+                writeln!(f, "readout: heads linear1 (OFC) and linear2 (STR)")?
+            }
             _ => writeln!(f, "readout: none")?,
         }
         writeln!(f, "dt: {} s", self.dt)?;

@@ -12,7 +12,9 @@
 
 use nalgebra::DMatrix;
 
-use super::cell::{check_len, impl_recurrent_map_for_cell, CellDerivatives, CellParams, CellWeights};
+use super::cell::{
+    check_len, impl_recurrent_map_for_cell, CellDerivatives, CellParams, CellWeights,
+};
 use super::dense::{sigmoid, with_scratch};
 use crate::error::Result;
 
@@ -25,7 +27,9 @@ pub struct LstmCell {
 impl LstmCell {
     /// Builds the layer, checking that the parameters have PyTorch's shapes for 4 gate blocks.
     pub fn new(params: CellParams) -> Result<Self> {
-        Ok(LstmCell { weights: CellWeights::new(params, 4)? })
+        Ok(LstmCell {
+            weights: CellWeights::new(params, 4)?,
+        })
     }
 
     /// The layer's parameters in PyTorch layout.
@@ -42,7 +46,11 @@ impl LstmCell {
         let h = self.weights.hidden;
         self.weights.preactivation(u, &x[..h], gates);
         for (k, a) in gates.iter_mut().enumerate() {
-            *a = if (2 * h..3 * h).contains(&k) { a.tanh() } else { sigmoid(*a) };
+            *a = if (2 * h..3 * h).contains(&k) {
+                a.tanh()
+            } else {
+                sigmoid(*a)
+            };
         }
     }
 
@@ -65,7 +73,15 @@ impl LstmCell {
     /// With `γ = v_c + v_h o (1 − tanh² c')` (the total cotangent of `c'`):
     /// `d_i = γ g i (1 − i)`, `d_f = γ c f (1 − f)`, `d_g = γ i (1 − g²)`,
     /// `d_o = v_h tanh(c') o (1 − o)` and `direct_c = γ f`.
-    fn coefficients(&self, x: &[f64], gates: &[f64], v_h: &[f64], v_c: &[f64], d: &mut [f64], direct_c: &mut [f64]) {
+    fn coefficients(
+        &self,
+        x: &[f64],
+        gates: &[f64],
+        v_h: &[f64],
+        v_c: &[f64],
+        d: &mut [f64],
+        direct_c: &mut [f64],
+    ) {
         let h = self.weights.hidden;
         for k in 0..h {
             let (i, f, g, o) = (gates[k], gates[h + k], gates[2 * h + k], gates[3 * h + k]);
@@ -109,8 +125,16 @@ impl CellDerivatives for LstmCell {
                 self.coefficients(x, gates, v_h, v_c, d, direct_c);
                 for block in 0..4 {
                     let rows = block * h..(block + 1) * h;
-                    self.weights.w_hh.add_scaled_rows(block * h, &d[rows.clone()], &mut jx, row0, 0);
-                    self.weights.w_ih.add_scaled_rows(block * h, &d[rows], &mut ju, row0, 0);
+                    self.weights.w_hh.add_scaled_rows(
+                        block * h,
+                        &d[rows.clone()],
+                        &mut jx,
+                        row0,
+                        0,
+                    );
+                    self.weights
+                        .w_ih
+                        .add_scaled_rows(block * h, &d[rows], &mut ju, row0, 0);
                 }
                 for k in 0..h {
                     jx[(row0 + k, h + k)] += direct_c[k];
@@ -120,7 +144,14 @@ impl CellDerivatives for LstmCell {
         (jx, ju)
     }
 
-    fn vjp_full(&self, x: &[f64], u: &[f64], v: &[f64], out_x: &mut [f64], out_u: Option<&mut [f64]>) {
+    fn vjp_full(
+        &self,
+        x: &[f64],
+        u: &[f64],
+        v: &[f64],
+        out_x: &mut [f64],
+        out_u: Option<&mut [f64]>,
+    ) {
         self.check(x, u);
         check_len("cotangent v", v.len(), self.state_len());
         check_len("output", out_x.len(), self.state_len());

@@ -23,7 +23,13 @@ pub enum Arch {
 
 impl Arch {
     /// Every architecture, in the order error messages list them.
-    pub const ALL: [Arch; 5] = [Arch::RnnTanh, Arch::RnnRelu, Arch::Gru, Arch::Lstm, Arch::TwoRegionLstm];
+    pub const ALL: [Arch; 5] = [
+        Arch::RnnTanh,
+        Arch::RnnRelu,
+        Arch::Gru,
+        Arch::Lstm,
+        Arch::TwoRegionLstm,
+    ];
 
     /// The metadata string (`rnn_tanh`, `rnn_relu`, `gru`, `lstm`, `two_region_lstm`).
     pub fn as_str(self) -> &'static str {
@@ -68,10 +74,16 @@ impl FromStr for Arch {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Arch> {
-        Arch::ALL.into_iter().find(|a| a.as_str() == s).ok_or_else(|| {
-            let accepted: Vec<&str> = Arch::ALL.iter().map(|a| a.as_str()).collect();
-            Error::invalid("architecture", format!("{s:?} is not one of {}", accepted.join(", ")))
-        })
+        Arch::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| {
+                let accepted: Vec<&str> = Arch::ALL.iter().map(|a| a.as_str()).collect();
+                Error::invalid(
+                    "architecture",
+                    format!("{s:?} is not one of {}", accepted.join(", ")),
+                )
+            })
     }
 }
 
@@ -168,6 +180,9 @@ mod tests {
     fn arch_unknown_name_lists_accepted() {
         let err = "lstm2".parse::<Arch>().unwrap_err().to_string();
         assert!(err.contains("\"lstm2\""), "{err}");
-        assert!(err.contains("rnn_tanh, rnn_relu, gru, lstm, two_region_lstm"), "{err}");
+        assert!(
+            err.contains("rnn_tanh, rnn_relu, gru, lstm, two_region_lstm"),
+            "{err}"
+        );
     }
 }

@@ -3,7 +3,9 @@
 
 use nalgebra::DMatrix;
 
-use super::cell::{check_len, impl_recurrent_map_for_cell, CellDerivatives, CellParams, CellWeights};
+use super::cell::{
+    check_len, impl_recurrent_map_for_cell, CellDerivatives, CellParams, CellWeights,
+};
 use super::dense::with_scratch;
 use crate::error::Result;
 
@@ -24,7 +26,10 @@ pub struct RnnCell {
 impl RnnCell {
     /// Builds the layer, checking that the parameters have PyTorch's shapes for one gate block.
     pub fn new(params: CellParams, nonlinearity: Nonlinearity) -> Result<Self> {
-        Ok(RnnCell { weights: CellWeights::new(params, 1)?, nonlinearity })
+        Ok(RnnCell {
+            weights: CellWeights::new(params, 1)?,
+            nonlinearity,
+        })
     }
 
     /// The layer's parameters in PyTorch layout.
@@ -97,7 +102,14 @@ impl CellDerivatives for RnnCell {
         (jx, ju)
     }
 
-    fn vjp_full(&self, x: &[f64], u: &[f64], v: &[f64], out_x: &mut [f64], out_u: Option<&mut [f64]>) {
+    fn vjp_full(
+        &self,
+        x: &[f64],
+        u: &[f64],
+        v: &[f64],
+        out_x: &mut [f64],
+        out_u: Option<&mut [f64]>,
+    ) {
         self.check(x, u);
         check_len("cotangent v", v.len(), self.state_len());
         check_len("output", out_x.len(), self.state_len());

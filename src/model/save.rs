@@ -54,7 +54,11 @@ pub fn save_model(
     }
 
     let mut meta = metadata.clone();
-    let hidden: Vec<String> = network.hidden_sizes().iter().map(usize::to_string).collect();
+    let hidden: Vec<String> = network
+        .hidden_sizes()
+        .iter()
+        .map(usize::to_string)
+        .collect();
     meta.insert("format".into(), MODEL_FORMAT.into());
     meta.insert("arch".into(), network.arch().to_string());
     meta.insert("hidden".into(), hidden.join(","));
@@ -66,10 +70,22 @@ pub fn save_model(
 type Entry = (String, Vec<usize>, Vec<f32>);
 
 fn push_cell(out: &mut Vec<Entry>, prefix: &str, layer: usize, p: &CellParams) -> Result<()> {
-    out.push(matrix_entry(format!("{prefix}weight_ih_l{layer}"), &p.weight_ih)?);
-    out.push(matrix_entry(format!("{prefix}weight_hh_l{layer}"), &p.weight_hh)?);
-    out.push(vector_entry(format!("{prefix}bias_ih_l{layer}"), &p.bias_ih)?);
-    out.push(vector_entry(format!("{prefix}bias_hh_l{layer}"), &p.bias_hh)?);
+    out.push(matrix_entry(
+        format!("{prefix}weight_ih_l{layer}"),
+        &p.weight_ih,
+    )?);
+    out.push(matrix_entry(
+        format!("{prefix}weight_hh_l{layer}"),
+        &p.weight_hh,
+    )?);
+    out.push(vector_entry(
+        format!("{prefix}bias_ih_l{layer}"),
+        &p.bias_ih,
+    )?);
+    out.push(vector_entry(
+        format!("{prefix}bias_hh_l{layer}"),
+        &p.bias_hh,
+    )?);
     Ok(())
 }
 
@@ -92,7 +108,11 @@ fn matrix_entry(name: String, m: &DMatrix<f64>) -> Result<Entry> {
 }
 
 fn vector_entry(name: String, v: &DVector<f64>) -> Result<Entry> {
-    let data = v.iter().enumerate().map(|(i, x)| to_f32(&name, *x, i)).collect::<Result<Vec<f32>>>()?;
+    let data = v
+        .iter()
+        .enumerate()
+        .map(|(i, x)| to_f32(&name, *x, i))
+        .collect::<Result<Vec<f32>>>()?;
     Ok((name, vec![v.len()], data))
 }
 
@@ -101,6 +121,9 @@ fn to_f32(name: &str, value: f64, index: usize) -> Result<f32> {
     if single.is_finite() {
         Ok(single)
     } else {
-        Err(Error::tensor(name, format!("value {value} at flat index {index} is not a finite f32")))
+        Err(Error::tensor(
+            name,
+            format!("value {value} at flat index {index} is not a finite f32"),
+        ))
     }
 }

@@ -23,9 +23,9 @@ impl Stacked {
     /// Builds the stack, checking that there is at least one layer, that all layers have the
     /// same kind, and that each layer's input size equals the hidden size below it.
     pub fn new(layers: Vec<Cell>) -> Result<Self> {
-        let first = layers
-            .first()
-            .ok_or_else(|| Error::invalid("layers", "is empty; a network needs at least one layer"))?;
+        let first = layers.first().ok_or_else(|| {
+            Error::invalid("layers", "is empty; a network needs at least one layer")
+        })?;
         let kind = first.kind();
 
         let mut offsets = vec![0];
@@ -33,7 +33,11 @@ impl Stacked {
             if layer.kind() != kind {
                 return Err(Error::invalid(
                     format!("layer {k}"),
-                    format!("is {:?} but layer 0 is {:?}; all layers must have the same kind", layer.kind(), kind),
+                    format!(
+                        "is {:?} but layer 0 is {:?}; all layers must have the same kind",
+                        layer.kind(),
+                        kind
+                    ),
                 ));
             }
             if k > 0 && layer.input_dim() != layers[k - 1].hidden() {
@@ -87,7 +91,8 @@ impl Stacked {
             if k == 0 {
                 layer.step(x_k, u, target);
             } else {
-                let h_below = &below[self.offsets[k - 1]..self.offsets[k - 1] + self.layers[k - 1].hidden()];
+                let h_below =
+                    &below[self.offsets[k - 1]..self.offsets[k - 1] + self.layers[k - 1].hidden()];
                 layer.step(x_k, h_below, target);
             }
         }
@@ -105,7 +110,10 @@ impl Stacked {
 
 impl RecurrentMap for Stacked {
     fn state_dim(&self) -> usize {
-        *self.offsets.last().expect("offsets has one entry per layer plus one")
+        *self
+            .offsets
+            .last()
+            .expect("offsets has one entry per layer plus one")
     }
 
     fn input_dim(&self) -> usize {
@@ -132,7 +140,9 @@ impl RecurrentMap for Stacked {
 
             // Chain through the new h of the layer below: its rows of J are already complete.
             if k > 0 {
-                let below_h = jac.view((self.offsets[k - 1], 0), (self.layers[k - 1].hidden(), n)).clone_owned();
+                let below_h = jac
+                    .view((self.offsets[k - 1], 0), (self.layers[k - 1].hidden(), n))
+                    .clone_owned();
                 let through_input = ju * below_h;
                 let mut block = jac.view_mut((row0, 0), (rows, n));
                 block += through_input;
@@ -169,7 +179,10 @@ impl RecurrentMap for Stacked {
                 );
                 if k > 0 {
                     let below = self.offsets[k - 1];
-                    for (c, g) in cotangent[below..below + g_u.len()].iter_mut().zip(g_u.iter()) {
+                    for (c, g) in cotangent[below..below + g_u.len()]
+                        .iter_mut()
+                        .zip(g_u.iter())
+                    {
                         *c += g;
                     }
                 }
@@ -196,19 +209,33 @@ mod tests {
 
     #[test]
     fn stacked_rejects_mixed_kinds() {
-        let err = Stacked::new(vec![layer(CellKind::Gru, 2, 3), layer(CellKind::Lstm, 3, 3)]).unwrap_err().to_string();
+        let err = Stacked::new(vec![
+            layer(CellKind::Gru, 2, 3),
+            layer(CellKind::Lstm, 3, 3),
+        ])
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("layer 1: is Lstm but layer 0 is Gru"), "{err}");
     }
 
     #[test]
     fn stacked_rejects_input_mismatch() {
-        let err = Stacked::new(vec![layer(CellKind::Gru, 2, 3), layer(CellKind::Gru, 4, 3)]).unwrap_err().to_string();
-        assert!(err.contains("layer 1: takes 4 inputs but layer 0 has hidden size 3"), "{err}");
+        let err = Stacked::new(vec![layer(CellKind::Gru, 2, 3), layer(CellKind::Gru, 4, 3)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("layer 1: takes 4 inputs but layer 0 has hidden size 3"),
+            "{err}"
+        );
     }
 
     #[test]
     fn stacked_state_layout() {
-        let net = Stacked::new(vec![layer(CellKind::Lstm, 2, 3), layer(CellKind::Lstm, 3, 4)]).unwrap();
+        let net = Stacked::new(vec![
+            layer(CellKind::Lstm, 2, 3),
+            layer(CellKind::Lstm, 3, 4),
+        ])
+        .unwrap();
         assert_eq!(net.state_dim(), 6 + 8);
         let x: Vec<f64> = (0..14).map(f64::from).collect();
         assert_eq!(net.layer_state(&x, 1), &x[6..14]);
@@ -218,7 +245,11 @@ mod tests {
     #[test]
     #[should_panic(expected = "state x has length 5 but the map expects 14")]
     fn stacked_wrong_state_length_panics() {
-        let net = Stacked::new(vec![layer(CellKind::Lstm, 2, 3), layer(CellKind::Lstm, 3, 4)]).unwrap();
+        let net = Stacked::new(vec![
+            layer(CellKind::Lstm, 2, 3),
+            layer(CellKind::Lstm, 3, 4),
+        ])
+        .unwrap();
         let mut out = vec![0.0; 14];
         net.step(&[0.0; 5], &[0.0; 2], &mut out);
     }

@@ -40,25 +40,39 @@ impl TwoRegion {
     /// Builds the network, checking that the heads read their region's hidden size, that the
     /// OFC head has at least [`BLOCK_LOGITS`] outputs, and that the STR input is some leading
     /// task channels plus the block logits.
-    pub fn new(ofc: LstmCell, ofc_head: Linear, striatum: LstmCell, str_head: Linear) -> Result<Self> {
+    pub fn new(
+        ofc: LstmCell,
+        ofc_head: Linear,
+        striatum: LstmCell,
+        str_head: Linear,
+    ) -> Result<Self> {
         let h_ofc = ofc.params().weight_hh.ncols();
         let h_str = striatum.params().weight_hh.ncols();
         if ofc_head.in_dim() != h_ofc {
             return Err(Error::invalid(
                 "OFC head (linear1)",
-                format!("reads {} inputs but the OFC hidden size is {h_ofc}", ofc_head.in_dim()),
+                format!(
+                    "reads {} inputs but the OFC hidden size is {h_ofc}",
+                    ofc_head.in_dim()
+                ),
             ));
         }
         if ofc_head.out_dim() < BLOCK_LOGITS {
             return Err(Error::invalid(
                 "OFC head (linear1)",
-                format!("has {} outputs but at least {BLOCK_LOGITS} block logits are needed", ofc_head.out_dim()),
+                format!(
+                    "has {} outputs but at least {BLOCK_LOGITS} block logits are needed",
+                    ofc_head.out_dim()
+                ),
             ));
         }
         if str_head.in_dim() != h_str {
             return Err(Error::invalid(
                 "STR head (linear2)",
-                format!("reads {} inputs but the STR hidden size is {h_str}", str_head.in_dim()),
+                format!(
+                    "reads {} inputs but the STR hidden size is {h_str}",
+                    str_head.in_dim()
+                ),
             ));
         }
         let str_inputs = striatum.input_dim();
@@ -72,7 +86,13 @@ impl TwoRegion {
             ));
         }
         let task_channels = str_inputs - BLOCK_LOGITS;
-        Ok(TwoRegion { ofc, ofc_head, striatum, str_head, task_channels })
+        Ok(TwoRegion {
+            ofc,
+            ofc_head,
+            striatum,
+            str_head,
+            task_channels,
+        })
     }
 
     /// The OFC LSTM (`rnn1`).
@@ -102,7 +122,10 @@ impl TwoRegion {
 
     /// Hidden sizes `[H_ofc, H_str]`.
     pub fn hidden_sizes(&self) -> [usize; 2] {
-        [self.ofc.params().weight_hh.ncols(), self.striatum.params().weight_hh.ncols()]
+        [
+            self.ofc.params().weight_hh.ncols(),
+            self.striatum.params().weight_hh.ncols(),
+        ]
     }
 
     fn ofc_len(&self) -> usize {
@@ -130,7 +153,10 @@ impl TwoRegion {
     pub fn heads(&self, x: &[f64]) -> (DVector<f64>, DVector<f64>) {
         check_len("state x", x.len(), self.state_dim());
         let h_ofc = &x[..self.hidden_sizes()[0]];
-        (self.ofc_head.apply(h_ofc), self.str_head.apply(self.top_hidden(x)))
+        (
+            self.ofc_head.apply(h_ofc),
+            self.str_head.apply(self.top_hidden(x)),
+        )
     }
 
     /// Writes the STR input `[u[..task_channels], logits]` into `out`.
@@ -194,7 +220,8 @@ impl RecurrentMap for TwoRegion {
         let mut jac = DMatrix::zeros(n, n);
         jac.view_mut((0, 0), (n_ofc, n_ofc)).copy_from(&j_ofc);
         jac.view_mut((n_ofc, 0), (n_str, n_ofc)).copy_from(&cross);
-        jac.view_mut((n_ofc, n_ofc), (n_str, n_str)).copy_from(&j_str);
+        jac.view_mut((n_ofc, n_ofc), (n_str, n_str))
+            .copy_from(&j_str);
         jac
     }
 
@@ -213,17 +240,27 @@ impl RecurrentMap for TwoRegion {
             self.forward_ofc(x, u, ofc_next, str_in);
 
             let (out_ofc, out_str) = out.split_at_mut(n_ofc);
-            self.striatum.vjp_full(self.str_state(x), str_in, &v[n_ofc..], out_str, Some(str_in_cotangent));
+            self.striatum.vjp_full(
+                self.str_state(x),
+                str_in,
+                &v[n_ofc..],
+                out_str,
+                Some(str_in_cotangent),
+            );
 
             // Cotangent of h_ofc' = linear1's logit rowsᵀ · (cotangent of the logits in s).
             ofc_cotangent.copy_from_slice(&v[..n_ofc]);
             for r in 0..BLOCK_LOGITS {
                 let g = str_in_cotangent[self.task_channels + r];
-                for (c, w) in ofc_cotangent[..h_ofc].iter_mut().zip(self.ofc_head.weight.row(r).iter()) {
+                for (c, w) in ofc_cotangent[..h_ofc]
+                    .iter_mut()
+                    .zip(self.ofc_head.weight.row(r).iter())
+                {
                     *c += g * w;
                 }
             }
-            self.ofc.vjp_full(self.ofc_state(x), u, ofc_cotangent, out_ofc, None);
+            self.ofc
+                .vjp_full(self.ofc_state(x), u, ofc_cotangent, out_ofc, None);
         });
     }
 }
@@ -249,11 +286,17 @@ impl<'a> StrOnlyMap<'a> {
         if h_ofc.len() != expected {
             return Err(Error::invalid(
                 "OFC hidden state",
-                format!("has length {} but the OFC hidden size is {expected}", h_ofc.len()),
+                format!(
+                    "has length {} but the OFC hidden size is {expected}",
+                    h_ofc.len()
+                ),
             ));
         }
         let q = net.ofc_head.apply(h_ofc);
-        Ok(StrOnlyMap { net, logits: [q[0], q[1], q[2]] })
+        Ok(StrOnlyMap {
+            net,
+            logits: [q[0], q[1], q[2]],
+        })
     }
 
     /// The held block logits.
@@ -336,7 +379,14 @@ mod tests {
 
     fn lstm(input: usize, hidden: usize) -> LstmCell {
         let mut rng = crate::rng::stream(2, "two-region tests");
-        LstmCell::new(CellParams::random(CellKind::Lstm, input, hidden, 0.5, &mut rng)).unwrap()
+        LstmCell::new(CellParams::random(
+            CellKind::Lstm,
+            input,
+            hidden,
+            0.5,
+            &mut rng,
+        ))
+        .unwrap()
     }
 
     fn linear(out: usize, input: usize) -> Linear {
@@ -354,19 +404,39 @@ mod tests {
 
     #[test]
     fn two_region_rejects_head_mismatch() {
-        let err = TwoRegion::new(lstm(4, 3), linear(4, 5), lstm(5, 2), linear(6, 2)).unwrap_err().to_string();
-        assert!(err.contains("reads 5 inputs but the OFC hidden size is 3"), "{err}");
+        let err = TwoRegion::new(lstm(4, 3), linear(4, 5), lstm(5, 2), linear(6, 2))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("reads 5 inputs but the OFC hidden size is 3"),
+            "{err}"
+        );
 
-        let err = TwoRegion::new(lstm(4, 3), linear(2, 3), lstm(5, 2), linear(6, 2)).unwrap_err().to_string();
-        assert!(err.contains("has 2 outputs but at least 3 block logits are needed"), "{err}");
+        let err = TwoRegion::new(lstm(4, 3), linear(2, 3), lstm(5, 2), linear(6, 2))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("has 2 outputs but at least 3 block logits are needed"),
+            "{err}"
+        );
 
-        let err = TwoRegion::new(lstm(4, 3), linear(4, 3), lstm(5, 2), linear(6, 3)).unwrap_err().to_string();
-        assert!(err.contains("reads 3 inputs but the STR hidden size is 2"), "{err}");
+        let err = TwoRegion::new(lstm(4, 3), linear(4, 3), lstm(5, 2), linear(6, 3))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("reads 3 inputs but the STR hidden size is 2"),
+            "{err}"
+        );
     }
 
     #[test]
     fn two_region_rejects_str_input_size() {
-        let err = TwoRegion::new(lstm(4, 3), linear(4, 3), lstm(8, 2), linear(6, 2)).unwrap_err().to_string();
-        assert!(err.contains("takes 8 inputs but expected 3 block logits plus at most 4 task channels"), "{err}");
+        let err = TwoRegion::new(lstm(4, 3), linear(4, 3), lstm(8, 2), linear(6, 2))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("takes 8 inputs but expected 3 block logits plus at most 4 task channels"),
+            "{err}"
+        );
     }
 }
