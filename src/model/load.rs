@@ -50,8 +50,8 @@ pub struct LoadedModel {
     pub path: PathBuf,
     pub arch: Arch,
     pub network: Network,
-    /// Linear readout of the top layer's `h` (stacked networks only; the two-region network
-    /// keeps its heads inside [`TwoRegion`]).
+    /// Linear readout of the top layer's `h`, for stacked networks only. The two-region
+    /// network keeps its heads inside [`TwoRegion`].
     pub readout: Option<Linear>,
     /// Name of the readout's weight tensor, when there is a readout.
     pub readout_tensor: Option<String>,
@@ -139,8 +139,8 @@ pub fn load_model(path: &Path, opts: &LoadOptions) -> Result<LoadedModel> {
     let module = choose_module(path, &file, arch_request, opts.module.as_deref())?;
     let (network, readout, readout_tensor, prefix) = match &module {
         Module::Single(prefix) => {
-            // A module option may pick one region of a two-region file, whose metadata arch
-            // describes the whole file; the region's cell type then comes from its shapes.
+            // A module option may pick one region of a two-region file. The metadata arch
+            // describes the whole file, so the region's cell type comes from its shapes.
             let arch_request = match (opts.arch, metadata_arch) {
                 (None, Some(Arch::TwoRegionLstm)) if opts.module.is_some() => None,
                 _ => arch_request,
@@ -269,11 +269,13 @@ fn choose_module(
     }
 
     if let Some(requested) = module {
-        let wanted = requested.trim_end_matches('.');
+        let requested_prefix = requested.trim_end_matches('.');
         return everything
             .iter()
             .find(|m| match m {
-                Module::Single(p) | Module::TwoRegion(p) => p.trim_end_matches('.') == wanted,
+                Module::Single(p) | Module::TwoRegion(p) => {
+                    p.trim_end_matches('.') == requested_prefix
+                }
             })
             .cloned()
             .ok_or_else(|| {
