@@ -4,6 +4,29 @@
 //! i, f, g, o and state `[h; c]`; GRU rows r, z, n with the reset gate applied to
 //! `W_hn h + b_hn`; two bias vectors summed). Files store f32; every map computes in f64.
 
+pub mod cell;
+mod dense;
+pub mod gru;
+pub mod linear;
+pub mod load;
+pub mod lstm;
+pub mod network;
+pub mod rnn;
+pub mod save;
+pub mod stacked;
+pub mod two_region;
+
+pub use cell::{Cell, CellKind, CellParams};
+pub use gru::GruCell;
+pub use linear::Linear;
+pub use load::{load_model, LoadOptions, LoadedModel, TensorInfo};
+pub use lstm::LstmCell;
+pub use network::{Arch, Network};
+pub use rnn::{Nonlinearity, RnnCell};
+pub use save::save_model;
+pub use stacked::Stacked;
+pub use two_region::{OfcOnlyMap, StrOnlyMap, TwoRegion, BLOCK_LOGITS};
+
 /// A discrete-time recurrent map with its input held constant.
 ///
 /// `x` has length [`state_dim`](RecurrentMap::state_dim) and `u` length
