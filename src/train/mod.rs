@@ -4,13 +4,23 @@
 //! Training runs in f32; every routine is generic over [`Real`] so the gradient tests run the
 //! same code in f64 against central finite differences.
 
+pub mod actor_critic;
+pub mod adam;
+pub mod gru;
 pub mod linalg;
+pub mod losses;
 pub mod lstm;
 pub mod params;
+pub mod policy;
 pub mod real;
+pub mod rnn;
 pub mod two_region;
 
+pub use actor_critic::{actor_critic_window, ActorCriticConfig, ActorCriticLoss, StepRecord};
+pub use adam::{global_norm, Adam};
+pub use gru::GruTape;
 pub use lstm::LstmTape;
 pub use params::{CellKind, CellParams, LinearParams, TwoRegionParams};
 pub use real::Real;
+pub use rnn::RnnTape;
 pub use two_region::{TwoRegionState, TwoRegionTape};
