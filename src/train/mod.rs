@@ -6,6 +6,8 @@
 
 pub mod actor_critic;
 pub mod adam;
+#[cfg(test)]
+mod gradient_tests;
 pub mod gru;
 pub mod linalg;
 pub mod losses;
@@ -15,6 +17,7 @@ pub mod policy;
 pub mod real;
 pub mod rnn;
 pub mod two_region;
+pub mod window;
 
 pub use actor_critic::{actor_critic_window, ActorCriticConfig, ActorCriticLoss, StepRecord};
 pub use adam::{global_norm, Adam};
@@ -24,3 +27,4 @@ pub use params::{CellKind, CellParams, LinearParams, TwoRegionParams};
 pub use real::Real;
 pub use rnn::RnnTape;
 pub use two_region::{TwoRegionState, TwoRegionTape};
+pub use window::{supervised_backward, RlWindow, StepOutputs};
