@@ -190,6 +190,12 @@ impl<T: Real> TwoRegionTape<T> {
         &self.p[..self.steps() * self.batch * STR_OUTPUTS]
     }
 
+    /// The state after step `t` of the window (`t = 0` is the initial state), as slices
+    /// `[h_ofc, c_ofc, h_str, c_str]`, each B × H. Used to record trajectories without copying.
+    pub fn state_after(&self, t: usize) -> [&[T]; 4] {
+        [self.ofc.h(t), self.ofc.c(t), self.str.h(t), self.str.c(t)]
+    }
+
     /// The state after the last step (the next window's initial state).
     pub fn final_state(&self) -> TwoRegionState<T> {
         let t = self.steps();
