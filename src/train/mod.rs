@@ -5,6 +5,7 @@
 //! same code in f64 against central finite differences.
 
 pub mod actor_critic;
+pub mod curriculum;
 pub mod adam;
 #[cfg(test)]
 mod gradient_tests;
@@ -16,6 +17,7 @@ pub mod params;
 pub mod policy;
 pub mod real;
 pub mod rnn;
+pub mod simulate;
 pub mod two_region;
 pub mod window;
 

@@ -12,6 +12,7 @@
 //! Every curriculum gets the same RL budget (the preset's no-catch + catch + block sessions),
 //! so that the number of RL trials to criterion compares across curricula.
 
+pub mod criterion;
 pub mod driver;
 pub mod preset;
 pub mod session;
