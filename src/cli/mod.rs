@@ -1,1 +1,66 @@
 //! The `analyze` command line: one file per subcommand, argument parsing and output only.
+//!
+//! Results go to files (JSON, CSV, SVG) and a short human summary to stdout; progress bars and
+//! logs go to stderr. Errors bubble up as `anyhow::Error` and `main` prints them as one line.
+
+use clap::{Parser, Subcommand};
+
+pub mod common;
+pub mod fixed_points;
+pub mod inspect;
+
+/// Train recurrent networks on cognitive tasks and analyse them as dynamical systems.
+#[derive(Debug, Parser)]
+#[command(name = "analyze", version, about, long_about = None)]
+pub struct Cli {
+    /// Silence progress bars and the summary on stdout (errors are still printed).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides it.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands, one module each.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print what a model file contains: architecture, sizes, tensors and metadata.
+    Inspect(inspect::InspectArgs),
+
+    /// Find fixed and slow points, their spectra and time constants, and draw figures.
+    FixedPoints(fixed_points::FixedPointsArgs),
+}
+
+/// Parses the command line and runs the chosen subcommand.
+pub fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+
+    match &cli.command {
+        Command::Inspect(args) => inspect::run(args),
+        Command::FixedPoints(args) => fixed_points::run(args, cli.quiet),
+    }
+}
+
+/// Sends `tracing` output to stderr. Warnings are shown by default; `-v` adds info, `-vv`
+/// debug; `RUST_LOG` takes precedence when set.
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
