@@ -60,20 +60,20 @@ pub fn flipflop_task(config: &FlipFlopConfig) -> Result<SupervisedBatch> {
 
     let mut rng = stream(config.seed, "datasets/flipflop");
     let mut data = SupervisedBatch::zeros(config.batch, config.steps, config.bits, config.bits);
-    let mut held = vec![0.0f32; config.bits];
+    let mut held_sign = vec![0.0f32; config.bits];
 
     for b in 0..config.batch {
         for t in 0..config.steps {
-            for channel in 0..config.bits {
+            for (channel, held) in held_sign.iter_mut().enumerate() {
                 let pulse_uniform: f64 = rng.gen();
                 let sign_uniform: f64 = rng.gen();
                 let sign = if sign_uniform < 0.5 { -1.0 } else { 1.0 };
 
                 if t == 0 || pulse_uniform < config.pulse_probability {
                     data.input_mut(b, t)[channel] = sign;
-                    held[channel] = sign;
+                    *held = sign;
                 }
-                data.target_mut(b, t)[channel] = held[channel];
+                data.target_mut(b, t)[channel] = *held;
             }
         }
     }
@@ -89,7 +89,7 @@ mod tests {
         let data = flipflop_task(&FlipFlopConfig::default()).unwrap();
         for b in 0..data.batch {
             for channel in 0..3 {
-                let mut held = 0.0;
+                let mut held_sign = 0.0;
                 for t in 0..data.steps {
                     let pulse = data.input(b, t)[channel];
                     assert!(matches!(pulse, -1.0 | 0.0 | 1.0));
@@ -97,9 +97,9 @@ mod tests {
                         assert_ne!(pulse, 0.0, "no pulse at t = 0");
                     }
                     if pulse != 0.0 {
-                        held = pulse;
+                        held_sign = pulse;
                     }
-                    assert_eq!(data.target(b, t)[channel], held);
+                    assert_eq!(data.target(b, t)[channel], held_sign);
                 }
             }
         }

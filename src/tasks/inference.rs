@@ -4,21 +4,27 @@
 //! Each sequence runs the wagering task's block process (first block mixed, ≥ 40 trials,
 //! then mixed → low → mixed → high) over back-to-back trials without ITI and without catch
 //! trials. A trial with delay `D` (exponential, mean 2.5 s) lasts ⌊D/dt⌋ + 1 steps, capped
-//! at 601. A fixed share of trials are opt-outs, ending with the penalty −2 and action 1 on
-//! their last step; a fixed share of those are fast opt-outs that last a single step.
+//! at 601. A fixed share of trials are opt-outs, which end with the penalty −2 and action 1
+//! on their last step. A fixed share of those are fast opt-outs that last a single step.
 //!
-//! Inputs per step: `ln V` and the start flag on a trial's first step; the reward channel
-//! is the wait cost −0.05 on every step plus the outcome (V, or −2) on the trial's last
-//! step; the action channel is 1 on the last step of an opt-out trial. Targets: memory
-//! `ln V`, count `t/100` with `t` counted from 1 within the trial, and the running mean of
-//! the reward channel within the trial. Sequences are cut to the shortest one.
+//! Inputs per step:
+//! * channels 0 and 1: `ln V` and the start flag on a trial's first step, else 0;
+//! * channel 2: the wait cost −0.05 on every step, plus the outcome (V, or −2) on the
+//!   trial's last step;
+//! * channel 3: 1 on the last step of an opt-out trial, else 0.
 //!
-//! Differences from the reference implementation, each deliberate: every sequence has its
-//! own trial-start mask (the reference applied sequence 0's trial starts to all sequences);
-//! the first switch goes mixed → low as in the environment (the reference went to high);
-//! the integration target is computed from the reward values rather than read from a fixed
-//! input column; fast opt-outs last one step, the environment's quickest opt-out (the
-//! reference's lasted two).
+//! Targets are memory `ln V`, count `t/100` with `t` counted from 1 within the trial, and
+//! the running mean of channel 2 within the trial. Sequences are cut to the shortest one.
+//!
+//! Deliberate differences from the original code:
+//! * every sequence has its own trial-start mask, where the original applied sequence 0's
+//!   trial starts to all sequences;
+//! * the first switch goes mixed → low as in the environment, where the original went to
+//!   high;
+//! * the integration target is computed from the reward values, not read from a fixed input
+//!   column;
+//! * fast opt-outs last one step, the environment's quickest opt-out, where the original's
+//!   lasted two.
 
 use rand::seq::index;
 use rand::Rng;
@@ -29,7 +35,7 @@ use super::wait_time::{Block, BlockSchedule, DT_S, MEAN_DELAY_S, OPT_OUT_PENALTY
 use crate::error::{Error, Result};
 use crate::rng::indexed_stream;
 
-/// Longest trial in steps (delays of 30 s or more).
+/// Maximum trial length in steps, reached by delays of 30 s or more.
 const MAX_TRIAL_STEPS: usize = 601;
 
 /// Settings of a block-inference dataset. The defaults are the study's sizes.
@@ -145,7 +151,7 @@ fn validate(config: &InferenceConfig) -> Result<()> {
 /// Draws the trials of sequence `b` from its own stream.
 ///
 /// Per trial the stream gives one block-switch uniform, one offer uniform and one delay
-/// uniform; the opt-out and fast opt-out sets are drawn last.
+/// uniform. The opt-out and fast opt-out sets are drawn last.
 fn draw_sequence(config: &InferenceConfig, b: u64) -> Vec<Trial> {
     let mut rng = indexed_stream(config.seed, "datasets/inference", b);
     let mut schedule = BlockSchedule::new();
@@ -206,7 +212,7 @@ fn write_trial(data: &mut SupervisedBatch, b: usize, offset: usize, length: usiz
         input[3] = if last && trial.opt_out { 1.0 } else { 0.0 };
 
         // NOTE: count starts at 1/100 here but at 0 in the kindergarten tasks, as in the
-        // reference implementation.
+        // original code.
         let target = data.target_mut(b, offset + t);
         target[0] = log_offer as f32;
         target[1] = (t + 1) as f32 / 100.0;

@@ -74,7 +74,7 @@ pub fn simple_task(batch: usize, steps: usize, seed: u64) -> Result<SupervisedBa
 /// sequence, and its targets restart at every sub-trial. Each sub-trial is an opt-out
 /// sub-trial with probability 0.1 on its own.
 ///
-/// NOTE: the reference implementation generated each sub-trial as a simple batch of one,
+/// NOTE: the original code generated each sub-trial as a simple batch of one,
 /// where ⌊0.1·1⌋ = 0 opt-outs, so its intermediate data never contained opt-outs. This
 /// generator draws them, which changes the data a reproduction of that study would see.
 pub fn intermediate_task(batch: usize, lengths: &[usize], seed: u64) -> Result<SupervisedBatch> {
@@ -147,9 +147,9 @@ fn write_sub_trial(
     }
 }
 
-fn check_positive(what: &str, value: usize) -> Result<()> {
+fn check_positive(name: &str, value: usize) -> Result<()> {
     if value == 0 {
-        return Err(Error::invalid(what, "0; expected at least 1"));
+        return Err(Error::invalid(name, "0; expected at least 1"));
     }
     Ok(())
 }

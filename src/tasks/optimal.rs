@@ -6,9 +6,9 @@ use crate::error::{Error, Result};
 /// Costs and task settings that set the optimal wait time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaitingCosts {
-    /// Opportunity cost of waiting, κ, in reward units (µL) per second; positive.
+    /// Opportunity cost of waiting, κ, in reward units (µL) per second, positive.
     pub cost_per_s: f64,
-    /// Mean reward delay λ in seconds; positive.
+    /// Mean reward delay λ in seconds, positive.
     pub mean_delay_s: f64,
     /// Probability that a trial is a catch trial, in [0, 1].
     pub p_catch: f64,
@@ -60,11 +60,11 @@ impl WaitingCosts {
     }
 }
 
-/// Computes the reference optimal wait time in seconds,
+/// Computes the optimal wait time of the original study in seconds,
 /// `t*(R) = λ [ln(R(1 − p)) − ln(κλ)]`, clipped at 0.
 ///
 /// `t*` is the time at which the unconditional density of reward arrival,
-/// `(1 − p) R e^{−t/λ} / λ`, falls to the cost rate κ; it is the closed form the original
+/// `(1 − p) R e^{−t/λ} / λ`, falls to the cost rate κ. It is the closed form the original
 /// study plots, not the maximiser of [`expected_value_of_waiting`]. With the default costs
 /// it gives 1.18, 2.91, 4.64, 6.37 and 8.11 s for 5, 10, 20, 40 and 80 µL.
 pub fn optimal_wait_time(offer_ul: f64, costs: &WaitingCosts) -> Result<f64> {
@@ -84,9 +84,9 @@ pub fn optimal_wait_time(offer_ul: f64, costs: &WaitingCosts) -> Result<f64> {
 ///
 /// `(1 − p)[(1 − e)R − κλ(1 − e) + R_oo e] + p(−κt + R_oo)`, with `e = e^{−t/λ}`.
 ///
-/// A non-catch trial pays R minus the cost of the time waited, E[min(D, t)] = λ(1 − e),
-/// when the reward comes first (probability 1 − e), and R_oo otherwise; a catch trial
-/// always costs κt and ends with R_oo.
+/// On a non-catch trial the reward R arrives before `t` with probability 1 − e, and
+/// otherwise the agent opts out for R_oo. The expected time paid for is
+/// E[min(D, t)] = λ(1 − e). A catch trial always costs κt and ends with R_oo.
 pub fn expected_value_of_waiting(wait_s: f64, offer_ul: f64, costs: &WaitingCosts) -> Result<f64> {
     costs.validate()?;
     check_offer(offer_ul)?;

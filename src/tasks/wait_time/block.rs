@@ -51,7 +51,7 @@ impl Block {
         }
     }
 
-    /// The lowercase name used in files.
+    /// Returns the lowercase name used in files.
     pub fn as_str(self) -> &'static str {
         match self {
             Block::Mixed => "mixed",
@@ -86,9 +86,9 @@ impl FromStr for Block {
 /// The block sequence mixed → low → mixed → high → mixed → …
 ///
 /// A counter counts trials in the current block. After each trial, a counter below
-/// [`MIN_BLOCK_COUNTER`] is incremented; otherwise the block switches with probability
+/// [`MIN_BLOCK_COUNTER`] is incremented. Otherwise the block switches with probability
 /// [`SWITCH_PROBABILITY`] (counter reset to 0) or stays (counter incremented). A switch from
-/// low or high always goes to mixed; a switch from mixed goes to whichever of low and high
+/// low or high always goes to mixed. A switch from mixed goes to whichever of low and high
 /// was not visited last, starting with low.
 #[derive(Debug, Clone)]
 pub struct BlockSchedule {
@@ -152,10 +152,8 @@ mod tests {
             assert_eq!(block.to_string().parse::<Block>().unwrap(), block);
         }
         let error = "medium".parse::<Block>().unwrap_err().to_string();
-        assert!(
-            error.contains("medium") && error.contains("mixed, high or low"),
-            "{error}"
-        );
+        assert!(error.contains("medium"), "{error}");
+        assert!(error.contains("mixed, high or low"), "{error}");
     }
 
     #[test]

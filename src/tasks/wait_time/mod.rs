@@ -2,7 +2,7 @@
 //!
 //! Each trial offers a volume `v` (µL, shown as `ln v` on the trial's first step). Waiting
 //! costs [`WAIT_COST`] per in-trial step. The reward arrives after an exponential delay
-//! (mean 2.5 s) unless the trial is a catch trial; opting out ends the trial with
+//! (mean 2.5 s) unless the trial is a catch trial. Opting out ends the trial with
 //! [`OPT_OUT_PENALTY`]. An inter-trial interval (ITI) of `I` steps (uniform on 1..=20)
 //! follows, and the reward or penalty is paid in `I` equal slices: the first on the decision
 //! step, then on ITI steps 1..I−1, while the last ITI step pays 0. A catch trial that is never
@@ -46,7 +46,7 @@ pub const WAIT_COST: f64 = -0.05;
 /// Total penalty of an opt-out, paid in ITI slices like a reward.
 pub const OPT_OUT_PENALTY: f64 = -2.0;
 
-/// Longest inter-trial interval in steps (the shortest is 1).
+/// Maximum inter-trial interval in steps (the minimum is 1).
 pub const MAX_ITI_STEPS: u32 = 20;
 
 /// Catch-trial probability of the catch and block stages.
@@ -55,15 +55,15 @@ pub const DEFAULT_P_CATCH: f64 = 0.2;
 /// Settings of one session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnvConfig {
-    /// Run seed; the streams `trials`, `itis`, `blocks` and `input-noise` derive from it.
+    /// Run seed, from which the streams `trials`, `itis`, `blocks` and `input-noise` derive.
+    /// Give each session its own seed for a new trial sequence.
     pub seed: u64,
     /// Probability that a trial is a catch trial, in [0, 1] (0 in the no-catch stage).
     pub p_catch: f64,
-    /// Whether blocks switch (block stage); otherwise every trial is mixed.
+    /// Whether blocks switch (block stage). Without blocks every trial is mixed.
     pub use_blocks: bool,
-    /// Standard deviation of Gaussian noise on the offer volume (µL, channel 0, applied
-    /// before the log) and on the previous reward (channel 1 of this array, input channel
-    /// 2). Zero by default.
+    /// Standard deviations of Gaussian input noise, zero by default: `[offer volume in µL
+    /// (input channel 0, added before the log), previous reward (input channel 2)]`.
     pub input_noise_std: [f64; 2],
 }
 
@@ -98,7 +98,7 @@ impl EnvConfig {
     }
 }
 
-/// What one call to [`WaitTimeEnv::step`] produced.
+/// Result of one call to [`WaitTimeEnv::step`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepOutcome {
     /// Reward of this step. Kept in f64 so a trial's slices sum to its offer to rounding.
@@ -190,8 +190,8 @@ impl WaitTimeEnv {
         self.clean_input
     }
 
-    /// Whether the next step is in the ITI, where only [`Action::Iti`] is allowed; otherwise
-    /// only [`Action::Wait`] and [`Action::OptOut`] are.
+    /// Returns whether the next step is in the ITI. There only [`Action::Iti`] is allowed,
+    /// and in a trial only [`Action::Wait`] and [`Action::OptOut`] are.
     pub fn in_iti(&self) -> bool {
         self.in_iti
     }
@@ -244,15 +244,16 @@ impl WaitTimeEnv {
             action != Action::Iti
         };
         if !allowed {
-            let expected = if self.in_iti {
-                "iti"
+            let (phase, expected) = if self.in_iti {
+                ("in the ITI", "iti")
             } else {
-                "wait or opt_out"
+                ("in a trial", "wait or opt_out")
             };
             return Err(Error::invalid(
                 "action",
                 format!(
-                    "{action:?} on step {} ({epoch:?}); expected {expected}",
+                    "{} on step {} ({phase}); expected {expected}",
+                    action.as_str(),
                     self.step_index
                 ),
             ));

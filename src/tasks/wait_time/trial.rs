@@ -34,6 +34,15 @@ impl Action {
         }
     }
 
+    /// Returns the name used in files and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Wait => "wait",
+            Action::OptOut => "opt_out",
+            Action::Iti => "iti",
+        }
+    }
+
     /// Converts a policy index (0 wait, 1 opt-out, 2 ITI) into an action.
     pub fn from_code(code: usize) -> Result<Self> {
         match code {
@@ -48,7 +57,7 @@ impl Action {
     }
 }
 
-/// How a trial ended, written as `rewarded`, `opted_out` or `timeout`.
+/// Outcome of a trial, written as `rewarded`, `opted_out` or `timeout`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -61,7 +70,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The name used in files.
+    /// Returns the name used in files.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Rewarded => "rewarded",
@@ -129,7 +138,7 @@ pub struct TrialRecord {
     pub delay_s: f64,
     /// Whether the trial was a catch trial (no reward at any delay).
     pub catch: bool,
-    /// How the trial ended.
+    /// Outcome of the trial.
     pub outcome: Outcome,
     /// In-trial steps times `dt`, including the decision step: an opt-out on in-trial step
     /// `k` (from 0) gives `(k + 1)·dt`, a timeout 30.1 s.
@@ -260,7 +269,8 @@ mod tests {
             assert!(Block::Low.offers_ul().contains(&plan.offer_ul));
             assert!((1..=MAX_ITI_STEPS).contains(&plan.iti_steps));
             assert!(plan.reward_step <= MAX_REWARD_STEP);
-            assert!(plan.delay_s >= 0.0 && plan.delay_s.is_finite());
+            assert!(plan.delay_s >= 0.0);
+            assert!(plan.delay_s.is_finite());
         }
     }
 }
