@@ -6,8 +6,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod common;
-pub mod fixed_points;
-pub mod inspect;
+pub mod train;
 
 /// Train recurrent networks on cognitive tasks and analyse them as dynamical systems.
 #[derive(Debug, Parser)]
@@ -28,11 +27,8 @@ pub struct Cli {
 /// The subcommands, one module each.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print what a model file contains: architecture, sizes, tensors and metadata.
-    Inspect(inspect::InspectArgs),
-
-    /// Find fixed and slow points, their spectra and time constants, and draw figures.
-    FixedPoints(fixed_points::FixedPointsArgs),
+    /// Train one two-region network on the wagering task with a curriculum.
+    Train(train::TrainArgs),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -41,8 +37,7 @@ pub fn run() -> anyhow::Result<()> {
     init_logging(cli.verbose, cli.quiet);
 
     match &cli.command {
-        Command::Inspect(args) => inspect::run(args),
-        Command::FixedPoints(args) => fixed_points::run(args, cli.quiet),
+        Command::Train(args) => train::run(args, cli.quiet),
     }
 }
 
