@@ -6,6 +6,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod common;
+pub mod simulate;
 pub mod train;
 
 /// Train recurrent networks on cognitive tasks and analyse them as dynamical systems.
@@ -29,6 +30,9 @@ pub struct Cli {
 pub enum Command {
     /// Train one two-region network on the wagering task with a curriculum.
     Train(train::TrainArgs),
+
+    /// Run a frozen two-region network on the wagering task and record every step.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -38,6 +42,7 @@ pub fn run() -> anyhow::Result<()> {
 
     match &cli.command {
         Command::Train(args) => train::run(args, cli.quiet),
+        Command::Simulate(args) => simulate::run(args, cli.quiet),
     }
 }
 
