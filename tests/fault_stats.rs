@@ -1,14 +1,18 @@
 //! Fault classes of the statistics, clustering and PCA code, checked through the public API.
 //!
-//! Each test pins values computed by full enumeration or from the defining formula, so a
-//! regression to a known wrong implementation (no tie correction, one-sided tests without
-//! direction, asymptotic KS p-values for tiny groups, an index-dependent DBSCAN boundary,
-//! a 0-based PCA dimension, a pooled SEM per block) fails here.
+//! Each test pins values computed by full enumeration or from the defining formula. A
+//! regression to a known wrong implementation fails here: no tie correction, one-sided tests
+//! without direction, asymptotic KS p-values for tiny groups, an index-dependent DBSCAN
+//! boundary, a 0-based PCA dimension, or a block SEM taken from the pooled blocks.
 
 use ndarray::Array2;
 use rnn_dynamics::behavior::{analyze_behavior, BehaviorOptions, BehaviorTrial, Block, Outcome};
-use rnn_dynamics::compare::{ks_two_sample, ks_two_sample_with, mann_whitney, mann_whitney_with, KsMethod, PValueMethod};
-use rnn_dynamics::dynamics::cluster::{dbscan, dynamical_features, CandidatePoint, FeatureKind, FeatureOptions};
+use rnn_dynamics::compare::{
+    ks_two_sample, ks_two_sample_with, mann_whitney, mann_whitney_with, KsMethod, PValueMethod,
+};
+use rnn_dynamics::dynamics::cluster::{
+    dbscan, dynamical_features, CandidatePoint, FeatureKind, FeatureOptions,
+};
 use rnn_dynamics::dynamics::pca::Pca;
 
 fn range(first: i32, last: i32) -> Vec<f64> {
@@ -20,7 +24,11 @@ fn rank_sum_ties_and_continuity() {
     let result = mann_whitney_with(&range(1, 5), &range(3, 7), PValueMethod::Asymptotic).unwrap();
     assert_eq!(result.u1, 4.5);
     assert!((result.variance - 22.5).abs() < 1e-12);
-    assert!((result.p_two_sided - 0.113846).abs() < 1e-6, "{}", result.p_two_sided);
+    assert!(
+        (result.p_two_sided - 0.113846).abs() < 1e-6,
+        "{}",
+        result.p_two_sided
+    );
 
     let exact = mann_whitney(&range(1, 5), &range(3, 7)).unwrap();
     assert!((exact.p_two_sided - 32.0 / 252.0).abs() < 1e-12);
@@ -71,7 +79,11 @@ fn ks_tiny_samples_are_exact() {
         let exact = ks_two_sample(&x, &y).unwrap();
         assert!(exact.exact);
         assert_eq!(exact.d, 1.0);
-        assert!((exact.p_value - exact_p).abs() < 1e-12, "{x:?} {y:?}: {}", exact.p_value);
+        assert!(
+            (exact.p_value - exact_p).abs() < 1e-12,
+            "{x:?} {y:?}: {}",
+            exact.p_value
+        );
         let asymptotic = ks_two_sample_with(&x, &y, KsMethod::Asymptotic).unwrap();
         assert!((asymptotic.p_value - old_asymptotic_p).abs() < 1e-4);
     }
@@ -83,13 +95,19 @@ fn ks_tiny_samples_are_exact() {
 }
 
 fn on_x_axis(xs: &[f64]) -> Array2<f64> {
-    Array2::from_shape_fn((xs.len(), 2), |(row, column)| if column == 0 { xs[row] } else { 0.0 })
+    Array2::from_shape_fn(
+        (xs.len(), 2),
+        |(row, column)| if column == 0 { xs[row] } else { 0.0 },
+    )
 }
 
 #[test]
 fn dbscan_inclusive_eps_and_min_points() {
     let labels = dbscan(on_x_axis(&[0.0, 1.0, 2.0, 3.0, 10.0]).view(), 1.0, 2).unwrap();
-    assert_eq!(labels.labels, vec![Some(0), Some(0), Some(0), Some(0), None]);
+    assert_eq!(
+        labels.labels,
+        vec![Some(0), Some(0), Some(0), Some(0), None]
+    );
     assert_eq!(labels.eps, 1.0);
 
     let pair = on_x_axis(&[0.0, 0.5]);
@@ -101,7 +119,12 @@ fn dbscan_inclusive_eps_and_min_points() {
 fn line_attractor_is_one_feature() {
     // F(x) = (x₁, 0.5·x₂): every point of the x₁ axis is fixed, with |λ| = 1 and 0.5.
     let candidates: Vec<CandidatePoint> = (0..400)
-        .map(|k| CandidatePoint { coords: vec![k as f64 / 200.0, 0.0], q: 0.0, is_fixed: true, eigen_moduli: vec![1.0, 0.5] })
+        .map(|k| CandidatePoint {
+            coords: vec![k as f64 / 200.0, 0.0],
+            q: 0.0,
+            is_fixed: true,
+            eigen_moduli: vec![1.0, 0.5],
+        })
         .collect();
     let set = dynamical_features(&candidates, &FeatureOptions::new(0.02, 5)).unwrap();
     assert_eq!(set.features.len(), 1);
@@ -113,7 +136,12 @@ fn line_attractor_is_one_feature() {
 fn isolated_fixed_points_are_kept() {
     let candidates: Vec<CandidatePoint> = [[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]]
         .iter()
-        .map(|c| CandidatePoint { coords: c.to_vec(), q: 1e-15, is_fixed: true, eigen_moduli: vec![0.3, 0.2] })
+        .map(|c| CandidatePoint {
+            coords: c.to_vec(),
+            q: 1e-15,
+            is_fixed: true,
+            eigen_moduli: vec![0.3, 0.2],
+        })
         .collect();
     let set = dynamical_features(&candidates, &FeatureOptions::new(1.0, 5)).unwrap();
     assert_eq!(set.features.len(), 3);

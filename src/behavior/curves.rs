@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{selected_waits, validate_trials, Block, BehaviorTrial, WaitSelection};
+use super::{selected_waits, validate_trials, BehaviorTrial, Block, WaitSelection};
 use crate::compare::summary::{mean, sem};
 use crate::error::Result;
 
@@ -38,9 +38,20 @@ pub fn wait_time_curves(trials: &[BehaviorTrial], selection: WaitSelection) -> R
             .iter()
             .filter_map(|&offer_ul| {
                 let waits = selected_waits(trials, selection, block, Some(offer_ul));
-                (!waits.is_empty()).then(|| CurvePoint { offer_ul, n: waits.len(), mean_s: mean(&waits), sem_s: sem(&waits) })
+                (!waits.is_empty()).then(|| CurvePoint {
+                    offer_ul,
+                    n: waits.len(),
+                    mean_s: mean(&waits),
+                    sem_s: sem(&waits),
+                })
             })
             .collect()
     };
-    Ok(WaitCurves { selection, all: curve(None), mixed: curve(Some(Block::Mixed)), high: curve(Some(Block::High)), low: curve(Some(Block::Low)) })
+    Ok(WaitCurves {
+        selection,
+        all: curve(None),
+        mixed: curve(Some(Block::Mixed)),
+        high: curve(Some(Block::High)),
+        low: curve(Some(Block::Low)),
+    })
 }

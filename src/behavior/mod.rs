@@ -20,7 +20,10 @@ use crate::error::{Error, Result};
 
 pub use curves::{wait_time_curves, CurvePoint, WaitCurves};
 pub use regression::{block_regression, history_regression, RegressionFit, HISTORY_LAGS};
-pub use sensitivity::{block_sensitivity, offer_sensitivity, outcome_rates, training_criterion, BlockSensitivity, OfferSensitivity, OutcomeRates, TrainingCriterion};
+pub use sensitivity::{
+    block_sensitivity, offer_sensitivity, outcome_rates, training_criterion, BlockSensitivity,
+    OfferSensitivity, OutcomeRates, TrainingCriterion,
+};
 
 /// Reward context of a trial.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -42,7 +45,7 @@ impl Block {
     }
 }
 
-/// How a trial ended.
+/// End of a trial: reward, opt-out or timeout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -70,7 +73,7 @@ pub struct BehaviorTrial {
     pub duration_s: f64,
 }
 
-/// Which trials define wait times.
+/// Rule for the trials that define wait times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WaitSelection {
@@ -105,7 +108,11 @@ pub struct BehaviorOptions {
 
 impl Default for BehaviorOptions {
     fn default() -> Self {
-        BehaviorOptions { selection: WaitSelection::CatchTrials, reference_offer_ul: 20.0, seed: 0 }
+        BehaviorOptions {
+            selection: WaitSelection::CatchTrials,
+            reference_offer_ul: 20.0,
+            seed: 0,
+        }
     }
 }
 
@@ -127,10 +134,19 @@ pub struct BehaviorReport {
 }
 
 /// Runs every behavioural analysis on one session's trials (see the submodules for each).
-pub fn analyze_behavior(trials: &[BehaviorTrial], options: &BehaviorOptions) -> Result<BehaviorReport> {
+pub fn analyze_behavior(
+    trials: &[BehaviorTrial],
+    options: &BehaviorOptions,
+) -> Result<BehaviorReport> {
     validate_trials(trials)?;
     if !(options.reference_offer_ul.is_finite() && options.reference_offer_ul > 0.0) {
-        return Err(Error::invalid("reference offer", format!("{} µL, expected a positive volume", options.reference_offer_ul)));
+        return Err(Error::invalid(
+            "reference offer",
+            format!(
+                "{} µL, expected a positive volume",
+                options.reference_offer_ul
+            ),
+        ));
     }
     let selection = options.selection;
 
@@ -147,7 +163,7 @@ pub fn analyze_behavior(trials: &[BehaviorTrial], options: &BehaviorOptions) -> 
         offer_sensitivity: all_blocks,
         block_sensitivity: reference_ratio,
         rates: outcome_rates(trials)?,
-        history_regression: history_regression(trials, selection, options.seed)?,
+        history_regression: history_regression(trials, selection, None, options.seed)?,
         block_regression: block_regression(trials, selection, options.seed)?,
         criterion,
     })
@@ -157,15 +173,29 @@ pub fn analyze_behavior(trials: &[BehaviorTrial], options: &BehaviorOptions) -> 
 /// increasing trial numbers (the history regression reads earlier trials by position).
 pub(crate) fn validate_trials(trials: &[BehaviorTrial]) -> Result<()> {
     for (position, t) in trials.iter().enumerate() {
-        let bad = |message: String| Err(Error::invalid("trial records", format!("trial {}: {message}", t.trial)));
+        let bad = |message: String| {
+            Err(Error::invalid(
+                "trial records",
+                format!("trial {}: {message}", t.trial),
+            ))
+        };
         if !(t.offer_ul.is_finite() && t.offer_ul > 0.0) {
-            return bad(format!("offer {} µL, expected a positive volume", t.offer_ul));
+            return bad(format!(
+                "offer {} µL, expected a positive volume",
+                t.offer_ul
+            ));
         }
         if !(t.wait_time_s.is_finite() && t.wait_time_s >= 0.0) {
-            return bad(format!("wait time {} s, expected a finite value ≥ 0", t.wait_time_s));
+            return bad(format!(
+                "wait time {} s, expected a finite value ≥ 0",
+                t.wait_time_s
+            ));
         }
         if !(t.duration_s.is_finite() && t.duration_s >= 0.0) {
-            return bad(format!("duration {} s, expected a finite value ≥ 0", t.duration_s));
+            return bad(format!(
+                "duration {} s, expected a finite value ≥ 0",
+                t.duration_s
+            ));
         }
         if !t.reward_total.is_finite() {
             return bad(format!("reward {} µL is not finite", t.reward_total));
@@ -174,14 +204,22 @@ pub(crate) fn validate_trials(trials: &[BehaviorTrial]) -> Result<()> {
             return bad("a catch trial cannot be rewarded".to_string());
         }
         if position > 0 && t.trial <= trials[position - 1].trial {
-            return bad(format!("trial numbers must increase, but it follows trial {}", trials[position - 1].trial));
+            return bad(format!(
+                "trial numbers must increase, but it follows trial {}",
+                trials[position - 1].trial
+            ));
         }
     }
     Ok(())
 }
 
 /// Wait times of the selected trials, optionally in one block and at one offer.
-pub(crate) fn selected_waits(trials: &[BehaviorTrial], selection: WaitSelection, block: Option<Block>, offer_ul: Option<f64>) -> Vec<f64> {
+pub(crate) fn selected_waits(
+    trials: &[BehaviorTrial],
+    selection: WaitSelection,
+    block: Option<Block>,
+    offer_ul: Option<f64>,
+) -> Vec<f64> {
     trials
         .iter()
         .filter(|t| selection.includes(t))

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{validate_trials, BehaviorTrial, WaitSelection};
+use super::{validate_trials, BehaviorTrial, Block, WaitSelection};
 use crate::compare::{ols_multiple, ridge_select, MultipleOls, RidgeSelection, RIDGE_ALPHAS};
 use crate::error::Result;
 
@@ -29,21 +29,32 @@ pub struct RegressionFit {
 
 /// Fits the history regression. `None` when there are too few selected trials for the
 /// coefficients or the regressors are collinear (for example a single offer level).
-pub fn history_regression(trials: &[BehaviorTrial], selection: WaitSelection, seed: u64) -> Result<Option<RegressionFit>> {
+/// With `only_block`, only that block's trials are responses; past offers still come from
+/// every earlier trial.
+pub fn history_regression(
+    trials: &[BehaviorTrial],
+    selection: WaitSelection,
+    only_block: Option<Block>,
+    seed: u64,
+) -> Result<Option<RegressionFit>> {
     validate_trials(trials)?;
     let names = history_names();
-    let (x, y) = design(trials, selection, |row, _| row);
+    let (x, y) = design(trials, selection, only_block, |row, _| row);
     fit(names, x, y, seed)
 }
 
 /// Fits the block regression (history regressors, ordinal block, block × log2 V_t). `None`
 /// as for [`history_regression`], which includes sessions with a single block.
-pub fn block_regression(trials: &[BehaviorTrial], selection: WaitSelection, seed: u64) -> Result<Option<RegressionFit>> {
+pub fn block_regression(
+    trials: &[BehaviorTrial],
+    selection: WaitSelection,
+    seed: u64,
+) -> Result<Option<RegressionFit>> {
     validate_trials(trials)?;
     let mut names = history_names();
     names.push("block".to_string());
     names.push("block_x_log2_offer_t".to_string());
-    let (x, y) = design(trials, selection, |mut row, trial| {
+    let (x, y) = design(trials, selection, None, |mut row, trial| {
         let block = trial.block.ordinal();
         let current = row[0];
         row.push(block);
@@ -54,25 +65,51 @@ pub fn block_regression(trials: &[BehaviorTrial], selection: WaitSelection, seed
 }
 
 fn history_names() -> Vec<String> {
-    (0..=HISTORY_LAGS).map(|lag| if lag == 0 { "log2_offer_t".to_string() } else { format!("log2_offer_t-{lag}") }).collect()
+    (0..=HISTORY_LAGS)
+        .map(|lag| {
+            if lag == 0 {
+                "log2_offer_t".to_string()
+            } else {
+                format!("log2_offer_t-{lag}")
+            }
+        })
+        .collect()
 }
 
 /// Builds the rows of the selected trials; `extend` appends extra regressors to each row.
-fn design(trials: &[BehaviorTrial], selection: WaitSelection, extend: impl Fn(Vec<f64>, &BehaviorTrial) -> Vec<f64>) -> (Vec<Vec<f64>>, Vec<f64>) {
+fn design(
+    trials: &[BehaviorTrial],
+    selection: WaitSelection,
+    only_block: Option<Block>,
+    extend: impl Fn(Vec<f64>, &BehaviorTrial) -> Vec<f64>,
+) -> (Vec<Vec<f64>>, Vec<f64>) {
     let mut x = Vec::new();
     let mut y = Vec::new();
     for (position, trial) in trials.iter().enumerate() {
-        if !selection.includes(trial) {
+        if !selection.includes(trial) || only_block.is_some_and(|block| trial.block != block) {
             continue;
         }
-        let row: Vec<f64> = (0..=HISTORY_LAGS).map(|lag| if lag <= position { trials[position - lag].offer_ul.log2() } else { 0.0 }).collect();
+        let row: Vec<f64> = (0..=HISTORY_LAGS)
+            .map(|lag| {
+                if lag <= position {
+                    trials[position - lag].offer_ul.log2()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         x.push(extend(row, trial));
         y.push(trial.wait_time_s);
     }
     (x, y)
 }
 
-fn fit(regressors: Vec<String>, x: Vec<Vec<f64>>, y: Vec<f64>, seed: u64) -> Result<Option<RegressionFit>> {
+fn fit(
+    regressors: Vec<String>,
+    x: Vec<Vec<f64>>,
+    y: Vec<f64>,
+    seed: u64,
+) -> Result<Option<RegressionFit>> {
     // OLS needs more observations than coefficients; ridge needs at least 5 for its split.
     if y.len() < (regressors.len() + 2).max(5) {
         return Ok(None);
@@ -85,5 +122,10 @@ fn fit(regressors: Vec<String>, x: Vec<Vec<f64>>, y: Vec<f64>, seed: u64) -> Res
         }
     };
     let ridge = ridge_select(&x, &y, &RIDGE_ALPHAS, seed)?;
-    Ok(Some(RegressionFit { regressors, n: y.len(), ridge, ols }))
+    Ok(Some(RegressionFit {
+        regressors,
+        n: y.len(),
+        ridge,
+        ols,
+    }))
 }

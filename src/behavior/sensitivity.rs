@@ -60,15 +60,22 @@ pub struct TrainingCriterion {
 
 /// Fits wait time on log2 offer over the selected trials, all blocks or one. `None` with fewer
 /// than 3 trials or a single offer level.
-pub fn offer_sensitivity(trials: &[BehaviorTrial], selection: WaitSelection, block: Option<Block>) -> Result<Option<OfferSensitivity>> {
+pub fn offer_sensitivity(
+    trials: &[BehaviorTrial],
+    selection: WaitSelection,
+    block: Option<Block>,
+) -> Result<Option<OfferSensitivity>> {
     validate_trials(trials)?;
-    let chosen: Vec<&BehaviorTrial> = trials.iter().filter(|t| selection.includes(t) && block.is_none_or(|b| t.block == b)).collect();
+    let chosen: Vec<&BehaviorTrial> = trials
+        .iter()
+        .filter(|t| selection.includes(t) && block.is_none_or(|b| t.block == b))
+        .collect();
     let log_offers: Vec<f64> = chosen.iter().map(|t| t.offer_ul.log2()).collect();
     let waits: Vec<f64> = chosen.iter().map(|t| t.wait_time_s).collect();
 
     let low = log_offers.iter().cloned().fold(f64::INFINITY, f64::min);
     let high = log_offers.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    if chosen.len() < 3 || !(high > low) {
+    if chosen.len() < 3 || high <= low {
         return Ok(None);
     }
 
@@ -85,7 +92,11 @@ pub fn offer_sensitivity(trials: &[BehaviorTrial], selection: WaitSelection, blo
 
 /// Compares high- and low-block wait times at `offer_ul`. `None` when either block has no
 /// selected trial at that offer or the low-block mean is 0.
-pub fn block_sensitivity(trials: &[BehaviorTrial], selection: WaitSelection, offer_ul: f64) -> Result<Option<BlockSensitivity>> {
+pub fn block_sensitivity(
+    trials: &[BehaviorTrial],
+    selection: WaitSelection,
+    offer_ul: f64,
+) -> Result<Option<BlockSensitivity>> {
     validate_trials(trials)?;
     let high = selected_waits(trials, selection, Some(Block::High), Some(offer_ul));
     let low = selected_waits(trials, selection, Some(Block::Low), Some(offer_ul));
@@ -118,7 +129,10 @@ pub fn outcome_rates(trials: &[BehaviorTrial]) -> Result<OutcomeRates> {
     let count = |outcome: Outcome| trials.iter().filter(|t| t.outcome == outcome).count();
 
     let non_catch: Vec<&BehaviorTrial> = trials.iter().filter(|t| !t.catch).collect();
-    let non_catch_opt_outs = non_catch.iter().filter(|t| t.outcome == Outcome::OptedOut).count();
+    let non_catch_opt_outs = non_catch
+        .iter()
+        .filter(|t| t.outcome == Outcome::OptedOut)
+        .count();
     let duration: f64 = trials.iter().map(|t| t.duration_s).sum();
     let reward: f64 = trials.iter().map(|t| t.reward_total).sum();
 
@@ -134,8 +148,15 @@ pub fn outcome_rates(trials: &[BehaviorTrial]) -> Result<OutcomeRates> {
 
 /// Evaluates the training criterion from the all-block offer sensitivity and the block
 /// sensitivity.
-pub fn training_criterion(offer: Option<&OfferSensitivity>, block: Option<&BlockSensitivity>) -> TrainingCriterion {
+pub fn training_criterion(
+    offer: Option<&OfferSensitivity>,
+    block: Option<&BlockSensitivity>,
+) -> TrainingCriterion {
     let offer_sensitive = offer.is_some_and(|o| o.slope > 0.0 && o.p_value < 0.01);
     let block_sensitive = block.is_some_and(|b| b.ratio < 1.0 && b.p_high_less < 0.05);
-    TrainingCriterion { offer_sensitive, block_sensitive, met: offer_sensitive && block_sensitive }
+    TrainingCriterion {
+        offer_sensitive,
+        block_sensitive,
+        met: offer_sensitive && block_sensitive,
+    }
 }

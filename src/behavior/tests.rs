@@ -4,12 +4,12 @@ use super::*;
 
 const OFFERS: [f64; 5] = [5.0, 10.0, 20.0, 40.0, 80.0];
 
-/// A deterministic pseudo-noise in [−0.5, 0.5).
+/// Returns a deterministic pseudo-noise value in [−0.5, 0.5).
 fn jitter(k: usize) -> f64 {
     ((k as f64 * 0.754_877_666).fract()) - 0.5
 }
 
-/// A session of `n` trials in blocks of 40 (mixed, high, low, …). Every third trial is a catch
+/// Builds a session of `n` trials in blocks of 40 (mixed, high, low, …). Every third trial is a catch
 /// trial whose wait time is 2 + 1.5·log2 V + block shift + `history`·log2 V_{t−1} + noise.
 fn session(n: usize, high_shift: f64, low_shift: f64, history: f64) -> Vec<BehaviorTrial> {
     let mut trials = Vec::with_capacity(n);
@@ -21,7 +21,14 @@ fn session(n: usize, high_shift: f64, low_shift: f64, history: f64) -> Vec<Behav
         };
         // Offers follow a scrambled cycle so that successive offers are not collinear.
         let offer_ul = OFFERS[(k * 7 + k / 5) % 5];
-        let previous = if k == 0 { 0.0 } else { trials.last().map(|t: &BehaviorTrial| t.offer_ul.log2()).unwrap() };
+        let previous = if k == 0 {
+            0.0
+        } else {
+            trials
+                .last()
+                .map(|t: &BehaviorTrial| t.offer_ul.log2())
+                .unwrap()
+        };
         let shift = match block {
             Block::High => high_shift,
             Block::Low => low_shift,
@@ -34,7 +41,15 @@ fn session(n: usize, high_shift: f64, low_shift: f64, history: f64) -> Vec<Behav
             block,
             offer_ul,
             catch,
-            outcome: if catch { if k % 9 == 0 { Outcome::Timeout } else { Outcome::OptedOut } } else { Outcome::Rewarded },
+            outcome: if catch {
+                if k % 9 == 0 {
+                    Outcome::Timeout
+                } else {
+                    Outcome::OptedOut
+                }
+            } else {
+                Outcome::Rewarded
+            },
             wait_time_s: wait,
             reward_total: if catch { 0.0 } else { offer_ul },
             duration_s: wait + 3.0,
@@ -48,14 +63,29 @@ fn curves_use_each_block_own_sem() {
     let trials = session(600, -1.0, 1.0, 0.0);
     let curves = wait_time_curves(&trials, WaitSelection::CatchTrials).unwrap();
     assert_eq!(curves.all.len(), 5);
-    for (block, points) in [(Block::High, &curves.high), (Block::Low, &curves.low), (Block::Mixed, &curves.mixed)] {
+    for (block, points) in [
+        (Block::High, &curves.high),
+        (Block::Low, &curves.low),
+        (Block::Mixed, &curves.mixed),
+    ] {
         for point in points {
-            let waits = selected_waits(&trials, WaitSelection::CatchTrials, Some(block), Some(point.offer_ul));
+            let waits = selected_waits(
+                &trials,
+                WaitSelection::CatchTrials,
+                Some(block),
+                Some(point.offer_ul),
+            );
             let m = waits.iter().sum::<f64>() / waits.len() as f64;
-            let std = (waits.iter().map(|w| (w - m).powi(2)).sum::<f64>() / (waits.len() - 1) as f64).sqrt();
+            let std = (waits.iter().map(|w| (w - m).powi(2)).sum::<f64>()
+                / (waits.len() - 1) as f64)
+                .sqrt();
             assert_eq!(point.n, waits.len());
             assert!((point.mean_s - m).abs() < 1e-12);
-            assert!((point.sem_s.unwrap() - std / (waits.len() as f64).sqrt()).abs() < 1e-12, "{block:?} {}", point.offer_ul);
+            assert!(
+                (point.sem_s.unwrap() - std / (waits.len() as f64).sqrt()).abs() < 1e-12,
+                "{block:?} {}",
+                point.offer_ul
+            );
         }
     }
 }
@@ -67,7 +97,10 @@ fn curves_opt_out_selection_drops_timeouts() {
     let opt_outs = wait_time_curves(&trials, WaitSelection::CatchOptOuts).unwrap();
     let count = |c: &WaitCurves| c.all.iter().map(|p| p.n).sum::<usize>();
     let catch = trials.iter().filter(|t| t.catch).count();
-    let timeouts = trials.iter().filter(|t| t.outcome == Outcome::Timeout).count();
+    let timeouts = trials
+        .iter()
+        .filter(|t| t.outcome == Outcome::Timeout)
+        .count();
     assert_eq!(count(&all), catch);
     assert_eq!(count(&opt_outs), catch - timeouts);
     assert!(timeouts > 0);
@@ -85,11 +118,15 @@ fn curves_omit_absent_offers() {
 #[test]
 fn offer_sensitivity_recovers_slope() {
     let trials = session(900, 0.0, 0.0, 0.0);
-    let fit = offer_sensitivity(&trials, WaitSelection::CatchTrials, None).unwrap().unwrap();
+    let fit = offer_sensitivity(&trials, WaitSelection::CatchTrials, None)
+        .unwrap()
+        .unwrap();
     assert!((fit.slope - 1.5).abs() < 0.05, "{}", fit.slope);
     assert!(fit.p_value < 1e-10);
     assert!((fit.wait_range_s - fit.slope * 4.0).abs() < 1e-12);
-    let mixed = offer_sensitivity(&trials, WaitSelection::CatchTrials, Some(Block::Mixed)).unwrap().unwrap();
+    let mixed = offer_sensitivity(&trials, WaitSelection::CatchTrials, Some(Block::Mixed))
+        .unwrap()
+        .unwrap();
     assert!(mixed.n < fit.n);
     assert!((mixed.slope - 1.5).abs() < 0.1);
 }
@@ -98,13 +135,18 @@ fn offer_sensitivity_recovers_slope() {
 fn offer_sensitivity_single_offer_is_none() {
     let mut trials = session(90, 0.0, 0.0, 0.0);
     trials.retain(|t| t.offer_ul == 20.0);
-    assert_eq!(offer_sensitivity(&trials, WaitSelection::CatchTrials, None).unwrap(), None);
+    assert_eq!(
+        offer_sensitivity(&trials, WaitSelection::CatchTrials, None).unwrap(),
+        None
+    );
 }
 
 #[test]
 fn block_sensitivity_ratio_and_direction() {
     let trials = session(1200, -2.0, 2.0, 0.0);
-    let block = block_sensitivity(&trials, WaitSelection::CatchTrials, 20.0).unwrap().unwrap();
+    let block = block_sensitivity(&trials, WaitSelection::CatchTrials, 20.0)
+        .unwrap()
+        .unwrap();
     let expected_ratio = block.mean_high_s / block.mean_low_s;
     assert!((block.ratio - expected_ratio).abs() < 1e-15);
     assert!(block.ratio < 1.0);
@@ -112,7 +154,9 @@ fn block_sensitivity_ratio_and_direction() {
 
     // Reversed shifts: high waits longer, so the one-sided p is large.
     let reversed = session(1200, 2.0, -2.0, 0.0);
-    let block = block_sensitivity(&reversed, WaitSelection::CatchTrials, 20.0).unwrap().unwrap();
+    let block = block_sensitivity(&reversed, WaitSelection::CatchTrials, 20.0)
+        .unwrap()
+        .unwrap();
     assert!(block.ratio > 1.0);
     assert!(block.p_high_less > 0.9);
 }
@@ -152,23 +196,60 @@ fn outcome_rates_divide_by_trials_present() {
 #[test]
 fn history_regression_finds_previous_offer() {
     let trials = session(1500, 0.0, 0.0, -0.8);
-    let fit = history_regression(&trials, WaitSelection::CatchTrials, 5).unwrap().unwrap();
+    let fit = history_regression(&trials, WaitSelection::CatchTrials, None, 5)
+        .unwrap()
+        .unwrap();
     assert_eq!(fit.regressors.len(), HISTORY_LAGS + 1);
     assert_eq!(fit.ols.coefficients.len(), HISTORY_LAGS + 1);
-    assert!((fit.ols.coefficients[0] - 1.5).abs() < 0.05, "{:?}", fit.ols.coefficients);
-    assert!((fit.ols.coefficients[1] + 0.8).abs() < 0.05, "{:?}", fit.ols.coefficients);
+    assert!(
+        (fit.ols.coefficients[0] - 1.5).abs() < 0.05,
+        "{:?}",
+        fit.ols.coefficients
+    );
+    assert!(
+        (fit.ols.coefficients[1] + 0.8).abs() < 0.05,
+        "{:?}",
+        fit.ols.coefficients
+    );
     // p-values list the intercept first: lag 1 is significant, lag 4 is not built in.
     assert!(fit.ols.p_values[2] < 1e-6);
     assert!(fit.ols.p_values[5] > 1e-3);
     assert!(crate::compare::RIDGE_ALPHAS.contains(&fit.ridge.fit.alpha));
-    let again = history_regression(&trials, WaitSelection::CatchTrials, 5).unwrap().unwrap();
+    let again = history_regression(&trials, WaitSelection::CatchTrials, None, 5)
+        .unwrap()
+        .unwrap();
     assert_eq!(fit, again);
+}
+
+#[test]
+fn history_regression_mixed_only() {
+    let trials = session(1500, -1.0, 1.0, -0.8);
+    let all = history_regression(&trials, WaitSelection::CatchTrials, None, 5)
+        .unwrap()
+        .unwrap();
+    let mixed = history_regression(&trials, WaitSelection::CatchTrials, Some(Block::Mixed), 5)
+        .unwrap()
+        .unwrap();
+    let expected = trials
+        .iter()
+        .filter(|t| t.catch && t.block == Block::Mixed)
+        .count();
+    assert_eq!(mixed.n, expected);
+    assert!(mixed.n < all.n);
+    // Within one block the shift is constant, so the lag-1 effect is recovered cleanly.
+    assert!(
+        (mixed.ols.coefficients[1] + 0.8).abs() < 0.1,
+        "{:?}",
+        mixed.ols.coefficients
+    );
 }
 
 #[test]
 fn block_regression_has_nine_regressors() {
     let trials = session(1500, -1.0, 1.0, 0.0);
-    let fit = block_regression(&trials, WaitSelection::CatchTrials, 5).unwrap().unwrap();
+    let fit = block_regression(&trials, WaitSelection::CatchTrials, 5)
+        .unwrap()
+        .unwrap();
     assert_eq!(fit.regressors.len(), 9);
     assert_eq!(fit.regressors[7], "block");
     assert_eq!(fit.ols.p_values.len(), 10);
@@ -176,17 +257,22 @@ fn block_regression_has_nine_regressors() {
     // A session in one block has a constant block column, so the regression is undefined.
     let mut single = session(1500, 0.0, 0.0, 0.0);
     single.retain(|t| t.block == Block::Mixed);
-    assert_eq!(block_regression(&single, WaitSelection::CatchTrials, 5).unwrap(), None);
+    assert_eq!(
+        block_regression(&single, WaitSelection::CatchTrials, 5).unwrap(),
+        None
+    );
 }
 
 #[test]
 fn criterion_needs_both_sensitivities() {
-    let rat_like = analyze_behavior(&session(1500, -2.0, 2.0, 0.0), &BehaviorOptions::default()).unwrap();
+    let rat_like =
+        analyze_behavior(&session(1500, -2.0, 2.0, 0.0), &BehaviorOptions::default()).unwrap();
     assert!(rat_like.criterion.offer_sensitive);
     assert!(rat_like.criterion.block_sensitive);
     assert!(rat_like.criterion.met);
 
-    let reversed = analyze_behavior(&session(1500, 2.0, -2.0, 0.0), &BehaviorOptions::default()).unwrap();
+    let reversed =
+        analyze_behavior(&session(1500, 2.0, -2.0, 0.0), &BehaviorOptions::default()).unwrap();
     assert!(reversed.criterion.offer_sensitive);
     assert!(!reversed.criterion.block_sensitive);
     assert!(!reversed.criterion.met);
@@ -196,7 +282,9 @@ fn criterion_needs_both_sensitivities() {
 fn invalid_trials_are_rejected() {
     let mut rewarded_catch = session(10, 0.0, 0.0, 0.0);
     rewarded_catch[3].outcome = Outcome::Rewarded;
-    let err = analyze_behavior(&rewarded_catch, &BehaviorOptions::default()).unwrap_err().to_string();
+    let err = analyze_behavior(&rewarded_catch, &BehaviorOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("trial 3"), "{err}");
 
     let mut unordered = session(10, 0.0, 0.0, 0.0);
@@ -211,6 +299,9 @@ fn invalid_trials_are_rejected() {
     bad_wait[4].wait_time_s = f64::NAN;
     assert!(outcome_rates(&bad_wait).is_err());
 
-    let options = BehaviorOptions { reference_offer_ul: -20.0, ..BehaviorOptions::default() };
+    let options = BehaviorOptions {
+        reference_offer_ul: -20.0,
+        ..BehaviorOptions::default()
+    };
     assert!(analyze_behavior(&session(10, 0.0, 0.0, 0.0), &options).is_err());
 }

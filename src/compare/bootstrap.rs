@@ -25,13 +25,24 @@ pub struct BootstrapCi {
 /// Draws `resamples` resamples with replacement from the RNG stream "bootstrap" of `seed`,
 /// and returns the (1 − level)/2 and (1 + level)/2 quantiles (linear interpolation) of the
 /// resampled means and medians. The same seed gives the same bytes on any machine.
-pub fn bootstrap_ci(values: &[f64], resamples: usize, level: f64, seed: u64) -> Result<BootstrapCi> {
+pub fn bootstrap_ci(
+    values: &[f64],
+    resamples: usize,
+    level: f64,
+    seed: u64,
+) -> Result<BootstrapCi> {
     check_sample("bootstrap sample", values)?;
     if resamples < 2 {
-        return Err(Error::invalid("bootstrap resamples", format!("{resamples} is too few, expected at least 2 (e.g. 10000)")));
+        return Err(Error::invalid(
+            "bootstrap resamples",
+            format!("{resamples} is too few, expected at least 2 (e.g. 10000)"),
+        ));
     }
     if !(level > 0.0 && level < 1.0) {
-        return Err(Error::invalid("bootstrap level", format!("{level} is not in (0, 1), expected e.g. 0.95")));
+        return Err(Error::invalid(
+            "bootstrap level",
+            format!("{level} is not in (0, 1), expected e.g. 0.95"),
+        ));
     }
 
     let n = values.len();
@@ -41,7 +52,8 @@ pub fn bootstrap_ci(values: &[f64], resamples: usize, level: f64, seed: u64) -> 
     let mut resample = vec![0.0; n];
     for _ in 0..resamples {
         for slot in resample.iter_mut() {
-            *slot = values[stream.gen_range(0..n)];
+            // Drawing a u64 index keeps the stream identical on 32- and 64-bit targets.
+            *slot = values[stream.gen_range(0..n as u64) as usize];
         }
         means.push(mean(&resample));
         medians.push(median(&resample));
@@ -56,7 +68,10 @@ pub fn bootstrap_ci(values: &[f64], resamples: usize, level: f64, seed: u64) -> 
         mean: mean(values),
         mean_ci: [quantile(&mut means, tail), quantile(&mut means, 1.0 - tail)],
         median: median(values),
-        median_ci: [quantile(&mut medians, tail), quantile(&mut medians, 1.0 - tail)],
+        median_ci: [
+            quantile(&mut medians, tail),
+            quantile(&mut medians, 1.0 - tail),
+        ],
     })
 }
 
@@ -79,7 +94,10 @@ mod tests {
         let v: Vec<f64> = (1..=20).map(|k| (k as f64).sqrt() * 1.7).collect();
         let a = bootstrap_ci(&v, 2000, 0.95, 3).unwrap();
         let b = bootstrap_ci(&v, 2000, 0.95, 3).unwrap();
-        assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&b).unwrap()
+        );
         let c = bootstrap_ci(&v, 2000, 0.95, 4).unwrap();
         assert_ne!(a.mean_ci, c.mean_ci);
     }
@@ -91,9 +109,15 @@ mod tests {
         let r = bootstrap_ci(&v, 4000, 0.95, 1).unwrap();
         let sem = crate::compare::sem(&v).unwrap();
         let half_width = 0.5 * (r.mean_ci[1] - r.mean_ci[0]);
-        assert!((half_width - 1.96 * sem).abs() < 0.1 * 1.96 * sem, "{half_width} vs {}", 1.96 * sem);
-        assert!(r.mean_ci[0] < r.mean && r.mean < r.mean_ci[1]);
-        assert!(r.median_ci[0] < r.median && r.median < r.median_ci[1]);
+        assert!(
+            (half_width - 1.96 * sem).abs() < 0.1 * 1.96 * sem,
+            "{half_width} vs {}",
+            1.96 * sem
+        );
+        assert!(r.mean_ci[0] < r.mean);
+        assert!(r.mean < r.mean_ci[1]);
+        assert!(r.median_ci[0] < r.median);
+        assert!(r.median < r.median_ci[1]);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //!
 //! The asymptotic p-value is the Kolmogorov tail Q(λ) = 2 Σ (−1)^(k−1) exp(−2k²λ²) at
 //! λ = (√m + 0.12 + 0.11/√m)·D with m = n1·n2/(n1 + n2) (Stephens' small-sample correction).
-//! It is badly anticonservative for tiny groups ([0] against [1] gives 0.289, the truth is 1).
+//! It is badly anticonservative for tiny groups (`[0]` against `[1]` gives 0.289, the truth is 1).
 
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 /// Largest n1·n2 for which `KsMethod::Auto` is exact (the lattice walk costs O(n1·n2)).
 pub const EXACT_MAX_PRODUCT: usize = 1_000_000;
 
-/// How the p-value is computed.
+/// Method of the p-value computation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KsMethod {
@@ -78,7 +78,13 @@ pub fn ks_two_sample_with(x: &[f64], y: &[f64], method: KsMethod) -> Result<KsTe
         tracing::debug!(n1, n2, "ks: asymptotic p-value");
         kolmogorov_tail(stephens_lambda(d, n1, n2))
     };
-    Ok(KsTest { n1, n2, d, p_value: p_value.clamp(0.0, 1.0), exact })
+    Ok(KsTest {
+        n1,
+        n2,
+        d,
+        p_value: p_value.clamp(0.0, 1.0),
+        exact,
+    })
 }
 
 /// One position of the pooled sorted sample: counts of x and y up to and including it, and
@@ -90,7 +96,11 @@ struct PathStep {
 }
 
 fn pooled_path(x: &[f64], y: &[f64]) -> Vec<PathStep> {
-    let mut pooled: Vec<(f64, bool)> = x.iter().map(|&v| (v, true)).chain(y.iter().map(|&v| (v, false))).collect();
+    let mut pooled: Vec<(f64, bool)> = x
+        .iter()
+        .map(|&v| (v, true))
+        .chain(y.iter().map(|&v| (v, false)))
+        .collect();
     pooled.sort_by(|a, b| a.0.total_cmp(&b.0));
 
     let (mut i, mut j) = (0, 0);
@@ -146,7 +156,11 @@ fn exact_p_value(path: &[PathStep], n1: usize, n2: usize, d_scaled: u64) -> f64 
         if step.group_end {
             let steps_taken = k + 1;
             for (i, mass) in next.iter_mut().enumerate() {
-                if *mass > 0.0 && i <= steps_taken && steps_taken - i <= n2 && gap(i, steps_taken - i, n1, n2) >= d_scaled {
+                if *mass > 0.0
+                    && i <= steps_taken
+                    && steps_taken - i <= n2
+                    && gap(i, steps_taken - i, n1, n2) >= d_scaled
+                {
                     p_hit += *mass;
                     *mass = 0.0;
                 }
@@ -203,7 +217,11 @@ mod tests {
             let r = ks_two_sample(&x, &y).unwrap();
             assert!(r.exact);
             assert_eq!(r.d, 1.0, "{x:?} {y:?}");
-            assert!(close(r.p_value, expected, 1e-12), "{x:?} {y:?}: {} vs {expected}", r.p_value);
+            assert!(
+                close(r.p_value, expected, 1e-12),
+                "{x:?} {y:?}: {} vs {expected}",
+                r.p_value
+            );
         }
     }
 
@@ -217,7 +235,11 @@ mod tests {
         for (x, y, expected) in cases {
             let r = ks_two_sample_with(&x, &y, KsMethod::Asymptotic).unwrap();
             assert!(!r.exact);
-            assert!(close(r.p_value, expected, 1e-4), "{x:?} {y:?}: {}", r.p_value);
+            assert!(
+                close(r.p_value, expected, 1e-4),
+                "{x:?} {y:?}: {}",
+                r.p_value
+            );
         }
     }
 
@@ -226,7 +248,8 @@ mod tests {
         // ECDF gap is largest after 2: F_x = 2/3, F_y = 0.
         let r = ks_two_sample(&[1.0, 2.0, 5.0], &[3.0, 4.0, 6.0]).unwrap();
         assert!(close(r.d, 2.0 / 3.0, 1e-15));
-        assert!(r.p_value > 0.1 && r.p_value < 1.0);
+        assert!(r.p_value > 0.1);
+        assert!(r.p_value < 1.0);
     }
 
     #[test]
@@ -244,8 +267,14 @@ mod tests {
         let r = ks_two_sample(&x, &y).unwrap();
         let pooled: Vec<f64> = x.iter().chain(&y).copied().collect();
         let d_of = |mask: u32| -> f64 {
-            let xs: Vec<f64> = (0..7).filter(|i| mask & (1 << i) != 0).map(|i| pooled[i]).collect();
-            let ys: Vec<f64> = (0..7).filter(|i| mask & (1 << i) == 0).map(|i| pooled[i]).collect();
+            let xs: Vec<f64> = (0..7)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| pooled[i])
+                .collect();
+            let ys: Vec<f64> = (0..7)
+                .filter(|i| mask & (1 << i) == 0)
+                .map(|i| pooled[i])
+                .collect();
             pooled
                 .iter()
                 .map(|&t| {
@@ -256,8 +285,13 @@ mod tests {
                 .fold(0.0, f64::max)
         };
         let masks: Vec<u32> = (0u32..128).filter(|m| m.count_ones() == 3).collect();
-        let expected = masks.iter().filter(|&&m| d_of(m) >= r.d - 1e-12).count() as f64 / masks.len() as f64;
-        assert!(close(r.p_value, expected, 1e-12), "{} vs {expected}", r.p_value);
+        let expected =
+            masks.iter().filter(|&&m| d_of(m) >= r.d - 1e-12).count() as f64 / masks.len() as f64;
+        assert!(
+            close(r.p_value, expected, 1e-12),
+            "{} vs {expected}",
+            r.p_value
+        );
     }
 
     #[test]
@@ -266,7 +300,12 @@ mod tests {
         let y: Vec<f64> = (0..300).map(|k| (k as f64 * 0.414).fract() * 1.1).collect();
         let exact = ks_two_sample_with(&x, &y, KsMethod::Exact).unwrap();
         let asymptotic = ks_two_sample_with(&x, &y, KsMethod::Asymptotic).unwrap();
-        assert!(close(exact.p_value, asymptotic.p_value, 0.02), "{} vs {}", exact.p_value, asymptotic.p_value);
+        assert!(
+            close(exact.p_value, asymptotic.p_value, 0.02),
+            "{} vs {}",
+            exact.p_value,
+            asymptotic.p_value
+        );
     }
 
     #[test]

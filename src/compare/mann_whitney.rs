@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 /// Path counts stay below C(50, 25) ≈ 1.3e14, exact in f64 (2^53 ≈ 9e15).
 pub const EXACT_MAX_TOTAL: usize = 50;
 
-/// How p-values are computed.
+/// Method of the p-value computation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PValueMethod {
@@ -92,8 +92,23 @@ pub fn mann_whitney_with(x: &[f64], y: &[f64], method: PValueMethod) -> Result<M
     // positive number.
     let undefined = tie_sizes.len() == 1;
     if undefined {
-        tracing::warn!(n1, n2, "mann-whitney: all values are tied, so the test is undefined; reporting p = 1");
-        return Ok(MannWhitney { n1, n2, u1, u2, variance: 0.0, p_two_sided: 1.0, p_less: 1.0, p_greater: 1.0, exact: false, undefined });
+        tracing::warn!(
+            n1,
+            n2,
+            "mann-whitney: all values are tied, so the test is undefined; reporting p = 1"
+        );
+        return Ok(MannWhitney {
+            n1,
+            n2,
+            u1,
+            u2,
+            variance: 0.0,
+            p_two_sided: 1.0,
+            p_less: 1.0,
+            p_greater: 1.0,
+            exact: false,
+            undefined,
+        });
     }
 
     let exact = match method {
@@ -107,7 +122,18 @@ pub fn mann_whitney_with(x: &[f64], y: &[f64], method: PValueMethod) -> Result<M
         asymptotic_p_values(u1, n1f * n2f / 2.0, variance)
     };
 
-    Ok(MannWhitney { n1, n2, u1, u2, variance, p_two_sided, p_less, p_greater, exact, undefined })
+    Ok(MannWhitney {
+        n1,
+        n2,
+        u1,
+        u2,
+        variance,
+        p_two_sided,
+        p_less,
+        p_greater,
+        exact,
+        undefined,
+    })
 }
 
 /// Returns twice the midrank of each value (1-based ranks, ties share the mean rank) and the
@@ -192,7 +218,11 @@ fn exact_p_values(doubled_ranks: &[u64], n1: usize, observed: u64) -> (f64, f64,
         }
     }
     // U1 grows with the rank sum of x, so "x greater" is the upper tail.
-    ((two_sided / total).min(1.0), (less / total).min(1.0), (greater / total).min(1.0))
+    (
+        (two_sided / total).min(1.0),
+        (less / total).min(1.0),
+        (greater / total).min(1.0),
+    )
 }
 
 #[cfg(test)]
@@ -205,7 +235,12 @@ mod tests {
 
     #[test]
     fn shifted_overlap_u_and_variance() {
-        let r = mann_whitney_with(&[1., 2., 3., 4., 5.], &[3., 4., 5., 6., 7.], PValueMethod::Asymptotic).unwrap();
+        let r = mann_whitney_with(
+            &[1., 2., 3., 4., 5.],
+            &[3., 4., 5., 6., 7.],
+            PValueMethod::Asymptotic,
+        )
+        .unwrap();
         assert_eq!(r.u1, 4.5);
         assert_eq!(r.u2, 20.5);
         assert!(close(r.variance, 22.5, 1e-12), "{}", r.variance);
@@ -217,7 +252,11 @@ mod tests {
     fn shifted_overlap_exact_two_sided() {
         let r = mann_whitney(&[1., 2., 3., 4., 5.], &[3., 4., 5., 6., 7.]).unwrap();
         assert!(r.exact);
-        assert!(close(r.p_two_sided, 32.0 / 252.0, 1e-12), "{}", r.p_two_sided);
+        assert!(
+            close(r.p_two_sided, 32.0 / 252.0, 1e-12),
+            "{}",
+            r.p_two_sided
+        );
     }
 
     #[test]
@@ -225,11 +264,23 @@ mod tests {
         let x = [5., 6., 7., 8., 9.];
         let y = [1., 2., 3., 4., 5.];
         let asymptotic = mann_whitney_with(&x, &y, PValueMethod::Asymptotic).unwrap();
-        assert!(close(asymptotic.p_greater, 0.007985, 1e-6), "{}", asymptotic.p_greater);
-        assert!(close(asymptotic.p_less, 0.995592, 1e-6), "{}", asymptotic.p_less);
+        assert!(
+            close(asymptotic.p_greater, 0.007985, 1e-6),
+            "{}",
+            asymptotic.p_greater
+        );
+        assert!(
+            close(asymptotic.p_less, 0.995592, 1e-6),
+            "{}",
+            asymptotic.p_less
+        );
 
         let exact = mann_whitney(&x, &y).unwrap();
-        assert!(close(exact.p_greater, 2.0 / 252.0, 1e-12), "{}", exact.p_greater);
+        assert!(
+            close(exact.p_greater, 2.0 / 252.0, 1e-12),
+            "{}",
+            exact.p_greater
+        );
         assert!(exact.p_less > 0.99);
     }
 
@@ -237,7 +288,11 @@ mod tests {
     fn separated_groups_exact() {
         let r = mann_whitney(&[1., 2., 3., 4., 5.], &[6., 7., 8., 9., 10.]).unwrap();
         assert_eq!(r.u1, 0.0);
-        assert!(close(r.p_two_sided, 2.0 / 252.0, 1e-12), "{}", r.p_two_sided);
+        assert!(
+            close(r.p_two_sided, 2.0 / 252.0, 1e-12),
+            "{}",
+            r.p_two_sided
+        );
         assert!(close(r.p_less, 1.0 / 252.0, 1e-12), "{}", r.p_less);
     }
 
@@ -247,7 +302,11 @@ mod tests {
         for method in [PValueMethod::Exact, PValueMethod::Asymptotic] {
             let r = mann_whitney_with(&v, &v, method).unwrap();
             assert_eq!(r.u1, 12.5);
-            assert!(close(r.p_two_sided, 1.0, 1e-12), "{method:?}: {}", r.p_two_sided);
+            assert!(
+                close(r.p_two_sided, 1.0, 1e-12),
+                "{method:?}: {}",
+                r.p_two_sided
+            );
         }
     }
 
@@ -260,7 +319,9 @@ mod tests {
             assert_eq!(r.p_less, 1.0);
             assert_eq!(r.p_greater, 1.0);
             assert_eq!(r.variance, 0.0);
-            assert!(serde_json::to_string(&r).unwrap().contains("\"undefined\":true"));
+            assert!(serde_json::to_string(&r)
+                .unwrap()
+                .contains("\"undefined\":true"));
         }
     }
 
@@ -270,7 +331,11 @@ mod tests {
         let y: Vec<f64> = (1..=12).map(|k| f64::from(2 * k)).collect();
         let r = mann_whitney(&x, &y).unwrap();
         assert!(r.exact);
-        assert!(close(r.p_two_sided, 0.0118890398, 1e-9), "{}", r.p_two_sided);
+        assert!(
+            close(r.p_two_sided, 0.0118890398, 1e-9),
+            "{}",
+            r.p_two_sided
+        );
         assert!(close(r.p_less, 0.0060017382, 1e-9), "{}", r.p_less);
         assert!(close(r.p_greater, 0.9949199, 1e-6), "{}", r.p_greater);
     }
@@ -293,15 +358,23 @@ mod tests {
                     if mask & (1 << j) != 0 {
                         continue;
                     }
-                    u += if pooled[i] > pooled[j] { 1.0 } else if pooled[i] == pooled[j] { 0.5 } else { 0.0 };
+                    u += if pooled[i] > pooled[j] {
+                        1.0
+                    } else if pooled[i] == pooled[j] {
+                        0.5
+                    } else {
+                        0.0
+                    };
                 }
             }
             assert_eq!(count, 3);
             u
         };
         let masks: Vec<u32> = (0u32..128).filter(|m| m.count_ones() == 3).collect();
-        let greater = masks.iter().filter(|&&m| u_of(m) >= r.u1 - 1e-12).count() as f64 / masks.len() as f64;
-        let less = masks.iter().filter(|&&m| u_of(m) <= r.u1 + 1e-12).count() as f64 / masks.len() as f64;
+        let greater =
+            masks.iter().filter(|&&m| u_of(m) >= r.u1 - 1e-12).count() as f64 / masks.len() as f64;
+        let less =
+            masks.iter().filter(|&&m| u_of(m) <= r.u1 + 1e-12).count() as f64 / masks.len() as f64;
         assert!(close(r.p_greater, greater, 1e-12));
         assert!(close(r.p_less, less, 1e-12));
     }
@@ -311,7 +384,9 @@ mod tests {
         assert!(mann_whitney(&[], &[1.0]).is_err());
         assert!(mann_whitney(&[1.0, f64::INFINITY], &[1.0]).is_err());
         let big: Vec<f64> = (0..30).map(f64::from).collect();
-        let err = mann_whitney_with(&big, &big, PValueMethod::Exact).unwrap_err().to_string();
+        let err = mann_whitney_with(&big, &big, PValueMethod::Exact)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("60"), "{err}");
     }
 }

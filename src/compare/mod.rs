@@ -1,7 +1,7 @@
 //! Group comparisons: per-network metrics and nonparametric statistics.
 //!
 //! Every function here is pure, works in f64 and returns a serde-serialisable result. Where a
-//! quantity is undefined (zero variance, too few values) the result says so with a flag or an
+//! quantity is undefined (zero variance, too few values) the result marks it with a flag or an
 //! `Option`, so that no NaN reaches a JSON file.
 
 pub mod bootstrap;
@@ -25,10 +25,16 @@ use crate::error::{Error, Result};
 /// Checks that a sample is non-empty and finite, naming it `what` in the error.
 pub(crate) fn check_sample(what: &str, values: &[f64]) -> Result<()> {
     if values.is_empty() {
-        return Err(Error::invalid(what, "sample is empty, expected at least one value"));
+        return Err(Error::invalid(
+            what,
+            "sample is empty, expected at least one value",
+        ));
     }
     if let Some((index, value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(Error::invalid(what, format!("value {value} at index {index} is not finite")));
+        return Err(Error::invalid(
+            what,
+            format!("value {value} at index {index} is not finite"),
+        ));
     }
     Ok(())
 }

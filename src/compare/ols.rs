@@ -81,7 +81,8 @@ pub fn ols_multiple(x: &[Vec<f64>], y: &[f64]) -> Result<MultipleOls> {
     let tss: f64 = response.iter().map(|v| (v - y_mean) * (v - y_mean)).sum();
     let r_squared = (tss > 0.0).then(|| 1.0 - rss / tss);
 
-    let t_distribution = StudentsT::new(0.0, 1.0, degrees_of_freedom).map_err(|e| Error::Numerical(format!("t distribution: {e}")))?;
+    let t_distribution = StudentsT::new(0.0, 1.0, degrees_of_freedom)
+        .map_err(|e| Error::Numerical(format!("t distribution: {e}")))?;
     let mut std_errors = Vec::with_capacity(columns);
     let mut p_values = Vec::with_capacity(columns);
     for k in 0..columns {
@@ -90,7 +91,14 @@ pub fn ols_multiple(x: &[Vec<f64>], y: &[f64]) -> Result<MultipleOls> {
         p_values.push(two_sided_p(beta[k], std_error, &t_distribution));
     }
 
-    Ok(MultipleOls { n, intercept: beta[0], coefficients: beta.iter().skip(1).copied().collect(), std_errors, p_values, r_squared })
+    Ok(MultipleOls {
+        n,
+        intercept: beta[0],
+        coefficients: beta.iter().skip(1).copied().collect(),
+        std_errors,
+        p_values,
+        r_squared,
+    })
 }
 
 /// Two-sided t-test p-value. A zero standard error (perfect fit) gives p = 0 for a non-zero
@@ -106,7 +114,14 @@ fn two_sided_p(estimate: f64, std_error: f64, t_distribution: &StudentsT) -> f64
 /// Builds [1, x_1, …, x_p] rows after checking shapes and finiteness.
 pub(crate) fn design_matrix(x: &[Vec<f64>], y: &[f64]) -> Result<DMatrix<f64>> {
     if x.len() != y.len() {
-        return Err(Error::invalid("regression data", format!("{} regressor rows but {} responses, expected equal counts", x.len(), y.len())));
+        return Err(Error::invalid(
+            "regression data",
+            format!(
+                "{} regressor rows but {} responses, expected equal counts",
+                x.len(),
+                y.len()
+            ),
+        ));
     }
     if x.is_empty() {
         return Err(Error::invalid("regression data", "no observations"));
@@ -117,13 +132,25 @@ pub(crate) fn design_matrix(x: &[Vec<f64>], y: &[f64]) -> Result<DMatrix<f64>> {
     }
     for (row, values) in x.iter().enumerate() {
         if values.len() != p {
-            return Err(Error::invalid("regression data", format!("row {row} has {} regressors, expected {p}", values.len())));
+            return Err(Error::invalid(
+                "regression data",
+                format!("row {row} has {} regressors, expected {p}", values.len()),
+            ));
         }
         if values.iter().any(|v| !v.is_finite()) || !y[row].is_finite() {
-            return Err(Error::invalid("regression data", format!("row {row} has a non-finite value")));
+            return Err(Error::invalid(
+                "regression data",
+                format!("row {row} has a non-finite value"),
+            ));
         }
     }
-    Ok(DMatrix::from_fn(x.len(), p + 1, |row, column| if column == 0 { 1.0 } else { x[row][column - 1] }))
+    Ok(DMatrix::from_fn(x.len(), p + 1, |row, column| {
+        if column == 0 {
+            1.0
+        } else {
+            x[row][column - 1]
+        }
+    }))
 }
 
 #[cfg(test)]
@@ -139,12 +166,20 @@ mod tests {
         let x_mean = 2.0;
         let y_mean = y.iter().sum::<f64>() / 5.0;
         let sxx: f64 = x.iter().map(|v| (v - x_mean) * (v - x_mean)).sum();
-        let sxy: f64 = x.iter().zip(&y).map(|(a, b)| (a - x_mean) * (b - y_mean)).sum();
+        let sxy: f64 = x
+            .iter()
+            .zip(&y)
+            .map(|(a, b)| (a - x_mean) * (b - y_mean))
+            .sum();
         let slope = sxy / sxx;
         assert!((fit.slope - slope).abs() < 1e-12);
         assert!((fit.intercept - (y_mean - slope * x_mean)).abs() < 1e-12);
 
-        let rss: f64 = x.iter().zip(&y).map(|(a, b)| (b - fit.intercept - fit.slope * a).powi(2)).sum();
+        let rss: f64 = x
+            .iter()
+            .zip(&y)
+            .map(|(a, b)| (b - fit.intercept - fit.slope * a).powi(2))
+            .sum();
         let se = (rss / 3.0 / sxx).sqrt();
         assert!((fit.slope_std_error - se).abs() < 1e-12);
         let t = StudentsT::new(0.0, 1.0, 3.0).unwrap();
@@ -168,19 +203,22 @@ mod tests {
 
     #[test]
     fn multiple_ols_recovers_exact_plane() {
-        let x: Vec<Vec<f64>> = (0..8).map(|k| vec![k as f64, ((k * 3) % 5) as f64]).collect();
+        let x: Vec<Vec<f64>> = (0..8)
+            .map(|k| vec![k as f64, ((k * 3) % 5) as f64])
+            .collect();
         let y: Vec<f64> = x.iter().map(|r| 0.5 + 2.0 * r[0] - 3.0 * r[1]).collect();
         let fit = ols_multiple(&x, &y).unwrap();
         assert!((fit.intercept - 0.5).abs() < 1e-9);
         assert!((fit.coefficients[0] - 2.0).abs() < 1e-9);
         assert!((fit.coefficients[1] + 3.0).abs() < 1e-9);
-        assert!(fit.p_values[1] < 1e-6 && fit.p_values[2] < 1e-6);
+        assert!(fit.p_values[1] < 1e-6);
+        assert!(fit.p_values[2] < 1e-6);
     }
 
     #[test]
     fn constant_response_is_not_nan() {
         let fit = ols_simple(&[1.0, 2.0, 3.0, 4.0], &[5.0; 4]).unwrap();
-        assert_eq!(fit.slope.abs() < 1e-12, true);
+        assert!(fit.slope.abs() < 1e-12);
         assert_eq!(fit.r_squared, None);
         assert!(fit.p_slope.is_finite());
         assert!(!serde_json::to_string(&fit).unwrap().contains("NaN"));

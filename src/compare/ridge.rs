@@ -37,7 +37,10 @@ pub struct RidgeSelection {
 /// Fits ridge regression with penalty `alpha` ≥ 0 on rows `x` (equal lengths) and `y`.
 pub fn ridge_fit(x: &[Vec<f64>], y: &[f64], alpha: f64) -> Result<RidgeFit> {
     if !(alpha >= 0.0 && alpha.is_finite()) {
-        return Err(Error::invalid("ridge alpha", format!("{alpha} is not a finite value ≥ 0")));
+        return Err(Error::invalid(
+            "ridge alpha",
+            format!("{alpha} is not a finite value ≥ 0"),
+        ));
     }
     let design = design_matrix(x, y)?;
     let (n, columns) = design.shape();
@@ -58,22 +61,40 @@ pub fn ridge_fit(x: &[Vec<f64>], y: &[f64], alpha: f64) -> Result<RidgeFit> {
         .cholesky()
         .ok_or_else(|| Error::invalid("regression data", format!("ridge system is singular at alpha = {alpha}; regressors are collinear or constant")))?
         .solve(&(centred.transpose() * response));
-    let intercept = y_mean - (0..p).map(|k| column_means[k] * coefficients[k]).sum::<f64>();
+    let intercept = y_mean
+        - (0..p)
+            .map(|k| column_means[k] * coefficients[k])
+            .sum::<f64>();
 
-    Ok(RidgeFit { alpha, intercept, coefficients: coefficients.iter().copied().collect() })
+    Ok(RidgeFit {
+        alpha,
+        intercept,
+        coefficients: coefficients.iter().copied().collect(),
+    })
 }
 
 /// Chooses α from `alphas` by the test R² of a seeded 80/20 split per α (the first best α
 /// wins ties), then refits on all data. Split k uses RNG stream "ridge_split/k" of `seed`.
-/// Needs at least 5 observations so that each test set holds at least one.
-pub fn ridge_select(x: &[Vec<f64>], y: &[f64], alphas: &[f64], seed: u64) -> Result<RidgeSelection> {
+/// Needs at least 5 observations so that each test set contains at least one.
+pub fn ridge_select(
+    x: &[Vec<f64>],
+    y: &[f64],
+    alphas: &[f64],
+    seed: u64,
+) -> Result<RidgeSelection> {
     design_matrix(x, y)?;
     if alphas.is_empty() {
-        return Err(Error::invalid("ridge alphas", "no candidate penalties given"));
+        return Err(Error::invalid(
+            "ridge alphas",
+            "no candidate penalties given",
+        ));
     }
     let n = y.len();
     if n < 5 {
-        return Err(Error::invalid("regression data", format!("{n} observations, expected at least 5 for an 80/20 split")));
+        return Err(Error::invalid(
+            "regression data",
+            format!("{n} observations, expected at least 5 for an 80/20 split"),
+        ));
     }
 
     let test_size = ((n as f64) * 0.2).round().max(1.0) as usize;
@@ -99,7 +120,12 @@ pub fn ridge_select(x: &[Vec<f64>], y: &[f64], alphas: &[f64], seed: u64) -> Res
         }
     }
 
-    Ok(RidgeSelection { fit: ridge_fit(x, y, alphas[best])?, test_r_squared, alphas: alphas.to_vec(), seed })
+    Ok(RidgeSelection {
+        fit: ridge_fit(x, y, alphas[best])?,
+        test_r_squared,
+        alphas: alphas.to_vec(),
+        seed,
+    })
 }
 
 /// R² of `fit` on held-out pairs; `None` when the responses are constant.
@@ -109,7 +135,12 @@ fn r_squared<'a>(fit: &RidgeFit, pairs: impl Iterator<Item = (&'a Vec<f64>, f64)
     let mut rss = 0.0;
     let mut tss = 0.0;
     for (row, y) in &pairs {
-        let prediction = fit.intercept + row.iter().zip(&fit.coefficients).map(|(a, b)| a * b).sum::<f64>();
+        let prediction = fit.intercept
+            + row
+                .iter()
+                .zip(&fit.coefficients)
+                .map(|(a, b)| a * b)
+                .sum::<f64>();
         rss += (y - prediction).powi(2);
         tss += (y - y_mean).powi(2);
     }
@@ -122,8 +153,14 @@ mod tests {
     use crate::compare::ols_multiple;
 
     fn data() -> (Vec<Vec<f64>>, Vec<f64>) {
-        let x: Vec<Vec<f64>> = (0..40).map(|k| vec![(k as f64 * 0.37).sin(), (k as f64 * 0.91).cos()]).collect();
-        let y: Vec<f64> = x.iter().enumerate().map(|(k, r)| 1.0 + 2.0 * r[0] - r[1] + 0.05 * (k as f64 * 2.3).sin()).collect();
+        let x: Vec<Vec<f64>> = (0..40)
+            .map(|k| vec![(k as f64 * 0.37).sin(), (k as f64 * 0.91).cos()])
+            .collect();
+        let y: Vec<f64> = x
+            .iter()
+            .enumerate()
+            .map(|(k, r)| 1.0 + 2.0 * r[0] - r[1] + 0.05 * (k as f64 * 2.3).sin())
+            .collect();
         (x, y)
     }
 

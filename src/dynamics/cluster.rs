@@ -3,7 +3,7 @@
 //! The neighbourhood rule is fixed here, whatever the point count or dimension:
 //! - the ε-neighbourhood of p is every point q (p included) with ‖p − q‖₂ ≤ ε, the Euclidean
 //!   distance computed in f64 as the square root of the summed squared differences;
-//! - p is a core point when its neighbourhood holds at least `min_points` points, counting p;
+//! - p is a core point when its neighbourhood contains at least `min_points` points, counting p;
 //! - clusters grow from core points in index order, so cluster ids follow the lowest-index core
 //!   point of each cluster, and a border point joins the first cluster that reaches it.
 //!
@@ -34,13 +34,22 @@ pub struct DbscanLabels {
 /// not finite and positive, and on `min_points` = 0.
 pub fn dbscan(points: ArrayView2<f64>, eps: f64, min_points: usize) -> Result<DbscanLabels> {
     if !(eps.is_finite() && eps > 0.0) {
-        return Err(Error::invalid("dbscan eps", format!("{eps} is not a finite positive distance")));
+        return Err(Error::invalid(
+            "dbscan eps",
+            format!("{eps} is not a finite positive distance"),
+        ));
     }
     if min_points == 0 {
-        return Err(Error::invalid("dbscan min_points", "0, expected at least 1 (the point itself counts)"));
+        return Err(Error::invalid(
+            "dbscan min_points",
+            "0, expected at least 1 (the point itself counts)",
+        ));
     }
     if let Some(((row, column), value)) = points.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(Error::invalid("dbscan points", format!("value {value} at point {row}, coordinate {column} is not finite")));
+        return Err(Error::invalid(
+            "dbscan points",
+            format!("value {value} at point {row}, coordinate {column} is not finite"),
+        ));
     }
 
     let index = SortedIndex::new(points);
@@ -75,16 +84,27 @@ pub fn dbscan(points: ArrayView2<f64>, eps: f64, min_points: usize) -> Result<Db
             visited[point] = true;
             let reach = index.within(points, point, eps);
             if reach.len() >= min_points {
-                queue.extend(reach.into_iter().filter(|&q| labels[q].is_none() || !visited[q]));
+                queue.extend(
+                    reach
+                        .into_iter()
+                        .filter(|&q| labels[q].is_none() || !visited[q]),
+                );
             }
         }
     }
 
-    Ok(DbscanLabels { eps, min_points, labels, n_clusters })
+    Ok(DbscanLabels {
+        eps,
+        min_points,
+        labels,
+        n_clusters,
+    })
 }
 
 /// Points sorted by their first coordinate, so a range query only measures points whose first
 /// coordinate lies within ε (a necessary condition for distance ≤ ε).
+// NOTE: in high dimensions the first coordinate prunes little, so a query can cost O(n·dim)
+// and the whole clustering O(n²·dim); fine for hundreds to a few thousand candidates.
 struct SortedIndex {
     order: Vec<usize>,
     keys: Vec<f64>,
@@ -95,14 +115,24 @@ struct SortedIndex {
 impl SortedIndex {
     fn new(points: ArrayView2<f64>) -> Self {
         let mut order: Vec<usize> = (0..points.nrows()).collect();
-        let key = |i: usize| if points.ncols() == 0 { 0.0 } else { points[(i, 0)] };
+        let key = |i: usize| {
+            if points.ncols() == 0 {
+                0.0
+            } else {
+                points[(i, 0)]
+            }
+        };
         order.sort_by(|&a, &b| key(a).total_cmp(&key(b)).then(a.cmp(&b)));
         let keys = order.iter().map(|&i| key(i)).collect();
         let mut slot_of = vec![0; order.len()];
         for (slot, &point) in order.iter().enumerate() {
             slot_of[point] = slot;
         }
-        SortedIndex { order, keys, slot_of }
+        SortedIndex {
+            order,
+            keys,
+            slot_of,
+        }
     }
 
     /// Returns every point within ε of `point` (itself included), in increasing index order.
@@ -130,7 +160,13 @@ impl SortedIndex {
 }
 
 fn euclidean(points: ArrayView2<f64>, a: usize, b: usize) -> f64 {
-    points.row(a).iter().zip(points.row(b)).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt()
+    points
+        .row(a)
+        .iter()
+        .zip(points.row(b))
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// One candidate from a fixed-point search.
@@ -178,7 +214,13 @@ pub struct FeatureOptions {
 impl FeatureOptions {
     /// Options with the given DBSCAN parameters and the default bands.
     pub fn new(eps: f64, min_points: usize) -> Self {
-        FeatureOptions { eps, min_points, stability_tolerance: 1e-6, line_band: 1e-3, dimension_fraction: 0.9 }
+        FeatureOptions {
+            eps,
+            min_points,
+            stability_tolerance: 1e-6,
+            line_band: 1e-3,
+            dimension_fraction: 0.9,
+        }
     }
 }
 
@@ -216,13 +258,20 @@ pub struct FeatureSet {
 /// (counted in `n_unassigned_slow`). Features list clusters by id, then isolated fixed points by
 /// index. Errors on an empty candidate list, coordinates of unequal length, non-finite values,
 /// no eigenvalue moduli, or invalid options.
-pub fn dynamical_features(points: &[CandidatePoint], options: &FeatureOptions) -> Result<FeatureSet> {
+pub fn dynamical_features(
+    points: &[CandidatePoint],
+    options: &FeatureOptions,
+) -> Result<FeatureSet> {
     validate_candidates(points, options)?;
     let dim = points[0].coords.len();
-    let coords = ndarray::Array2::from_shape_fn((points.len(), dim), |(row, column)| points[row].coords[column]);
+    let coords = ndarray::Array2::from_shape_fn((points.len(), dim), |(row, column)| {
+        points[row].coords[column]
+    });
     let clustering = dbscan(coords.view(), options.eps, options.min_points)?;
 
-    let mut groups: Vec<(Option<usize>, Vec<usize>)> = (0..clustering.n_clusters).map(|id| (Some(id), Vec::new())).collect();
+    let mut groups: Vec<(Option<usize>, Vec<usize>)> = (0..clustering.n_clusters)
+        .map(|id| (Some(id), Vec::new()))
+        .collect();
     let mut n_unassigned_slow = 0;
     for (index, label) in clustering.labels.iter().enumerate() {
         match label {
@@ -232,18 +281,41 @@ pub fn dynamical_features(points: &[CandidatePoint], options: &FeatureOptions) -
         }
     }
 
-    let features = groups.into_iter().map(|(cluster, members)| build_feature(points, cluster, members, options)).collect();
-    Ok(FeatureSet { options: options.clone(), features, labels: clustering.labels, n_unassigned_slow })
+    let features = groups
+        .into_iter()
+        .map(|(cluster, members)| build_feature(points, cluster, members, options))
+        .collect();
+    Ok(FeatureSet {
+        options: options.clone(),
+        features,
+        labels: clustering.labels,
+        n_unassigned_slow,
+    })
 }
 
-fn build_feature(points: &[CandidatePoint], cluster: Option<usize>, members: Vec<usize>, options: &FeatureOptions) -> Feature {
-    let representative = members.iter().copied().min_by(|&a, &b| points[a].q.total_cmp(&points[b].q)).expect("a feature has members");
+fn build_feature(
+    points: &[CandidatePoint],
+    cluster: Option<usize>,
+    members: Vec<usize>,
+    options: &FeatureOptions,
+) -> Feature {
+    let representative = members
+        .iter()
+        .copied()
+        .min_by(|&a, &b| points[a].q.total_cmp(&points[b].q))
+        .expect("a feature has members");
     let kind = classify(&points[representative].eigen_moduli, options);
 
     let mut extent = 0.0f64;
     for (position, &a) in members.iter().enumerate() {
         for &b in &members[position + 1..] {
-            let distance = points[a].coords.iter().zip(&points[b].coords).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt();
+            let distance = points[a]
+                .coords
+                .iter()
+                .zip(&points[b].coords)
+                .map(|(x, y)| (x - y) * (x - y))
+                .sum::<f64>()
+                .sqrt();
             extent = extent.max(distance);
         }
     }
@@ -264,9 +336,15 @@ fn build_feature(points: &[CandidatePoint], cluster: Option<usize>, members: Vec
 fn classify(moduli: &[f64], options: &FeatureOptions) -> FeatureKind {
     if moduli.iter().any(|m| (m - 1.0).abs() < options.line_band) {
         FeatureKind::LineAttractor
-    } else if moduli.iter().all(|&m| m < 1.0 - options.stability_tolerance) {
+    } else if moduli
+        .iter()
+        .all(|&m| m < 1.0 - options.stability_tolerance)
+    {
         FeatureKind::Attractor
-    } else if moduli.iter().all(|&m| m > 1.0 + options.stability_tolerance) {
+    } else if moduli
+        .iter()
+        .all(|&m| m > 1.0 + options.stability_tolerance)
+    {
         FeatureKind::Source
     } else {
         FeatureKind::Saddle
@@ -288,10 +366,20 @@ fn local_dimension(points: &[CandidatePoint], members: &[usize], fraction: f64) 
             *slot += value / m as f64;
         }
     }
-    let centred = DMatrix::from_fn(m, d, |row, column| points[members[row]].coords[column] - mean[column]);
-    let scatter = if m <= d { &centred * centred.transpose() } else { centred.transpose() * &centred };
+    let centred = DMatrix::from_fn(m, d, |row, column| {
+        points[members[row]].coords[column] - mean[column]
+    });
+    let scatter = if m <= d {
+        &centred * centred.transpose()
+    } else {
+        centred.transpose() * &centred
+    };
 
-    let mut eigenvalues: Vec<f64> = scatter.symmetric_eigenvalues().iter().map(|v| v.max(0.0)).collect();
+    let mut eigenvalues: Vec<f64> = scatter
+        .symmetric_eigenvalues()
+        .iter()
+        .map(|v| v.max(0.0))
+        .collect();
     eigenvalues.sort_by(|a, b| b.total_cmp(a));
     let total: f64 = eigenvalues.iter().sum();
     if total <= 0.0 {
@@ -313,22 +401,52 @@ fn validate_candidates(points: &[CandidatePoint], options: &FeatureOptions) -> R
         return Err(Error::invalid("candidate points", "none given"));
     }
     if !(options.stability_tolerance >= 0.0 && options.line_band >= 0.0) {
-        return Err(Error::invalid("feature options", format!("stability tolerance {} and line band {} must be ≥ 0", options.stability_tolerance, options.line_band)));
+        return Err(Error::invalid(
+            "feature options",
+            format!(
+                "stability tolerance {} and line band {} must be ≥ 0",
+                options.stability_tolerance, options.line_band
+            ),
+        ));
     }
     if !(options.dimension_fraction > 0.0 && options.dimension_fraction <= 1.0) {
-        return Err(Error::invalid("feature options", format!("dimension fraction {} is not in (0, 1]", options.dimension_fraction)));
+        return Err(Error::invalid(
+            "feature options",
+            format!(
+                "dimension fraction {} is not in (0, 1]",
+                options.dimension_fraction
+            ),
+        ));
     }
 
     let dim = points[0].coords.len();
+    if dim == 0 {
+        return Err(Error::invalid(
+            "candidate points",
+            "coordinates are empty, expected at least one dimension",
+        ));
+    }
     for (index, point) in points.iter().enumerate() {
         if point.coords.len() != dim {
-            return Err(Error::invalid("candidate points", format!("point {index} has {} coordinates, expected {dim}", point.coords.len())));
+            return Err(Error::invalid(
+                "candidate points",
+                format!(
+                    "point {index} has {} coordinates, expected {dim}",
+                    point.coords.len()
+                ),
+            ));
         }
         if point.eigen_moduli.is_empty() {
-            return Err(Error::invalid("candidate points", format!("point {index} has no eigenvalue moduli")));
+            return Err(Error::invalid(
+                "candidate points",
+                format!("point {index} has no eigenvalue moduli"),
+            ));
         }
         if !point.q.is_finite() || point.eigen_moduli.iter().any(|m| !m.is_finite()) {
-            return Err(Error::invalid("candidate points", format!("point {index} has a non-finite q or eigenvalue modulus")));
+            return Err(Error::invalid(
+                "candidate points",
+                format!("point {index} has a non-finite q or eigenvalue modulus"),
+            ));
         }
     }
     Ok(())
@@ -340,13 +458,19 @@ mod tests {
     use ndarray::{array, Array2};
 
     fn line(xs: &[f64]) -> Array2<f64> {
-        Array2::from_shape_fn((xs.len(), 2), |(row, column)| if column == 0 { xs[row] } else { 0.0 })
+        Array2::from_shape_fn(
+            (xs.len(), 2),
+            |(row, column)| if column == 0 { xs[row] } else { 0.0 },
+        )
     }
 
     #[test]
     fn dbscan_boundary_is_inclusive() {
         let labels = dbscan(line(&[0.0, 1.0, 2.0, 3.0, 10.0]).view(), 1.0, 2).unwrap();
-        assert_eq!(labels.labels, vec![Some(0), Some(0), Some(0), Some(0), None]);
+        assert_eq!(
+            labels.labels,
+            vec![Some(0), Some(0), Some(0), Some(0), None]
+        );
         assert_eq!(labels.n_clusters, 1);
         assert_eq!(labels.eps, 1.0);
         assert_eq!(labels.min_points, 2);
@@ -362,7 +486,11 @@ mod tests {
         // upstream release changes this, the wrapper above is unaffected.
         let points = line(&[0.0, 1.0, 2.0, 3.0, 10.0]);
         let run = |index: CommonNearestNeighbour| -> Vec<Option<usize>> {
-            Dbscan::params_with(2, L2Dist, index).tolerance(1.0).transform(&points).unwrap().to_vec()
+            Dbscan::params_with(2, L2Dist, index)
+                .tolerance(1.0)
+                .transform(&points)
+                .unwrap()
+                .to_vec()
         };
         let ours = dbscan(points.view(), 1.0, 2).unwrap().labels;
         assert_eq!(run(CommonNearestNeighbour::KdTree), ours);
@@ -377,7 +505,10 @@ mod tests {
         assert_eq!(labels.labels, vec![Some(0); 4]);
 
         // f32 inputs widened to f64 keep their f32 gaps: 0.3f32 − 0.2f32 > 0.1f32.
-        let widened: Vec<f64> = [0.0f32, 0.1, 0.2, 0.3].iter().map(|&v| f64::from(v)).collect();
+        let widened: Vec<f64> = [0.0f32, 0.1, 0.2, 0.3]
+            .iter()
+            .map(|&v| f64::from(v))
+            .collect();
         let labels = dbscan(line(&widened).view(), f64::from(0.1f32), 2).unwrap();
         assert_eq!(labels.labels, vec![Some(0), Some(0), Some(0), None]);
     }
@@ -385,8 +516,14 @@ mod tests {
     #[test]
     fn dbscan_min_points_counts_self() {
         let points = line(&[0.0, 0.5]);
-        assert_eq!(dbscan(points.view(), 1.0, 2).unwrap().labels, vec![Some(0), Some(0)]);
-        assert_eq!(dbscan(points.view(), 1.0, 3).unwrap().labels, vec![None, None]);
+        assert_eq!(
+            dbscan(points.view(), 1.0, 2).unwrap().labels,
+            vec![Some(0), Some(0)]
+        );
+        assert_eq!(
+            dbscan(points.view(), 1.0, 3).unwrap().labels,
+            vec![None, None]
+        );
         assert_eq!(dbscan(points.view(), 1.0, 1).unwrap().n_clusters, 1);
     }
 
@@ -396,21 +533,37 @@ mod tests {
         let xs: Vec<f64> = (0..10).map(|k| k as f64 * 1e-3).collect();
         let labels = dbscan(line(&xs).view(), 1e-4, 2).unwrap();
         assert_eq!(labels.n_clusters, 0);
-        assert_eq!(dbscan(line(&xs).view(), 1e-3 * 1.000001, 2).unwrap().n_clusters, 1);
+        assert_eq!(
+            dbscan(line(&xs).view(), 1e-3 * 1.000001, 2)
+                .unwrap()
+                .n_clusters,
+            1
+        );
     }
 
     #[test]
     fn dbscan_partition_ignores_order() {
-        let points = array![[0.0, 0.0], [0.3, 0.1], [5.0, 5.0], [0.1, 0.4], [5.2, 5.1], [9.0, 0.0], [5.1, 4.8]];
+        let points = array![
+            [0.0, 0.0],
+            [0.3, 0.1],
+            [5.0, 5.0],
+            [0.1, 0.4],
+            [5.2, 5.1],
+            [9.0, 0.0],
+            [5.1, 4.8]
+        ];
         let first = dbscan(points.view(), 0.6, 3).unwrap();
-        let reversed_points = Array2::from_shape_fn((7, 2), |(row, column)| points[(6 - row, column)]);
+        let reversed_points =
+            Array2::from_shape_fn((7, 2), |(row, column)| points[(6 - row, column)]);
         let second = dbscan(reversed_points.view(), 0.6, 3).unwrap();
         assert_eq!(first.n_clusters, 2);
         assert_eq!(second.n_clusters, 2);
         for a in 0..7 {
             for b in 0..7 {
-                let together_first = first.labels[a].is_some() && first.labels[a] == first.labels[b];
-                let together_second = second.labels[6 - a].is_some() && second.labels[6 - a] == second.labels[6 - b];
+                let together_first =
+                    first.labels[a].is_some() && first.labels[a] == first.labels[b];
+                let together_second =
+                    second.labels[6 - a].is_some() && second.labels[6 - a] == second.labels[6 - b];
                 assert_eq!(together_first, together_second, "points {a} and {b}");
             }
         }
@@ -432,14 +585,23 @@ mod tests {
     fn line_attractor_candidates(count: usize) -> Vec<CandidatePoint> {
         let jacobian = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.0, 0.5]);
         // The Jacobian is symmetric, so its eigenvalues are real.
-        let moduli: Vec<f64> = jacobian.symmetric_eigenvalues().iter().map(|l: &f64| l.abs()).collect();
+        let moduli: Vec<f64> = jacobian
+            .symmetric_eigenvalues()
+            .iter()
+            .map(|l: &f64| l.abs())
+            .collect();
         (0..count)
             .map(|k| {
                 let t = -1.0 + 2.0 * k as f64 / (count - 1) as f64;
                 // A minimiser stops a little off the axis; q = ½(0.5·x₂)².
                 let offset = 1e-9 * ((k as f64) * 1.3).sin();
                 let step_residual = -0.5 * offset;
-                CandidatePoint { coords: vec![t, offset], q: 0.5 * step_residual * step_residual, is_fixed: true, eigen_moduli: moduli.clone() }
+                CandidatePoint {
+                    coords: vec![t, offset],
+                    q: 0.5 * step_residual * step_residual,
+                    is_fixed: true,
+                    eigen_moduli: moduli.clone(),
+                }
             })
             .collect()
     }
@@ -458,7 +620,12 @@ mod tests {
     }
 
     fn isolated(coords: [f64; 2], moduli: Vec<f64>, is_fixed: bool) -> CandidatePoint {
-        CandidatePoint { coords: coords.to_vec(), q: if is_fixed { 1e-14 } else { 1e-5 }, is_fixed, eigen_moduli: moduli }
+        CandidatePoint {
+            coords: coords.to_vec(),
+            q: if is_fixed { 1e-14 } else { 1e-5 },
+            is_fixed,
+            eigen_moduli: moduli,
+        }
     }
 
     #[test]
@@ -473,7 +640,14 @@ mod tests {
         assert_eq!(set.features.len(), 3);
         assert_eq!(set.n_unassigned_slow, 1);
         let kinds: Vec<FeatureKind> = set.features.iter().map(|f| f.kind).collect();
-        assert_eq!(kinds, vec![FeatureKind::Attractor, FeatureKind::Saddle, FeatureKind::Source]);
+        assert_eq!(
+            kinds,
+            vec![
+                FeatureKind::Attractor,
+                FeatureKind::Saddle,
+                FeatureKind::Source
+            ]
+        );
         for feature in &set.features {
             assert_eq!(feature.cluster, None);
             assert_eq!(feature.local_dimension, 0);
@@ -486,7 +660,12 @@ mod tests {
     fn cluster_of_slow_points_is_a_feature() {
         // A tight blob of slow points forms a cluster; its type comes from the smallest-q member.
         let mut candidates: Vec<CandidatePoint> = (0..6)
-            .map(|k| CandidatePoint { coords: vec![0.01 * k as f64, 0.0], q: 1e-5 + k as f64 * 1e-6, is_fixed: false, eigen_moduli: vec![1.2, 0.5] })
+            .map(|k| CandidatePoint {
+                coords: vec![0.01 * k as f64, 0.0],
+                q: 1e-5 + k as f64 * 1e-6,
+                is_fixed: false,
+                eigen_moduli: vec![1.2, 0.5],
+            })
             .collect();
         candidates[3].q = 1e-7;
         candidates[3].eigen_moduli = vec![0.8, 0.5];
@@ -503,9 +682,15 @@ mod tests {
         let good = isolated([0.0, 0.0], vec![0.5], true);
         let options = FeatureOptions::new(0.5, 2);
         assert!(dynamical_features(&[], &options).is_err());
-        let short = CandidatePoint { coords: vec![1.0], ..good.clone() };
+        let short = CandidatePoint {
+            coords: vec![1.0],
+            ..good.clone()
+        };
         assert!(dynamical_features(&[good.clone(), short], &options).is_err());
-        let no_moduli = CandidatePoint { eigen_moduli: vec![], ..good.clone() };
+        let no_moduli = CandidatePoint {
+            eigen_moduli: vec![],
+            ..good.clone()
+        };
         assert!(dynamical_features(&[no_moduli], &options).is_err());
         let mut bad_fraction = options.clone();
         bad_fraction.dimension_fraction = 1.5;

@@ -30,7 +30,7 @@ const CHECK_TOLERANCE: f64 = 1e-8;
 /// Tolerance of the eigenvector residual, relative to the largest kept variance.
 const RESIDUAL_TOLERANCE: f64 = 1e-6;
 
-/// Which solver produced the components.
+/// Solver that produced the components.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PcaSolver {
@@ -87,14 +87,16 @@ impl Pca {
         }
 
         let (components, variances, solver) = match fit_linfa(data, k) {
-            Ok((components, variances)) => match check_fit(centred.view(), &components, &variances, k) {
-                Ok(()) => (components, variances, PcaSolver::Linfa),
-                Err(reason) => {
-                    tracing::warn!(n_samples, dim, k, %reason, "pca: linfa fit failed its check, using the exact covariance eigendecomposition");
-                    let (components, variances) = exact_components(centred.view(), k);
-                    (components, variances, PcaSolver::ExactCovariance)
+            Ok((components, variances)) => {
+                match check_fit(centred.view(), &components, &variances, k) {
+                    Ok(()) => (components, variances, PcaSolver::Linfa),
+                    Err(reason) => {
+                        tracing::warn!(n_samples, dim, k, %reason, "pca: linfa fit failed its check, using the exact covariance eigendecomposition");
+                        let (components, variances) = exact_components(centred.view(), k);
+                        (components, variances, PcaSolver::ExactCovariance)
+                    }
                 }
-            },
+            }
             Err(reason) => {
                 tracing::warn!(n_samples, dim, k, %reason, "pca: linfa fit failed, using the exact covariance eigendecomposition");
                 let (components, variances) = exact_components(centred.view(), k);
@@ -104,7 +106,14 @@ impl Pca {
 
         let mut components = components;
         fix_signs(&mut components);
-        Ok(Pca { mean, components, variances, total_variance, n_samples, solver })
+        Ok(Pca {
+            mean,
+            components,
+            variances,
+            total_variance,
+            n_samples,
+            solver,
+        })
     }
 
     /// Number of kept components.
@@ -114,7 +123,10 @@ impl Pca {
 
     /// Variance of each component as a fraction of the total variance of the data.
     pub fn explained_variance_ratio(&self) -> Vec<f64> {
-        self.variances.iter().map(|v| v / self.total_variance).collect()
+        self.variances
+            .iter()
+            .map(|v| v / self.total_variance)
+            .collect()
     }
 
     /// Returns the smallest number of leading components (1-based count) whose cumulative
@@ -134,7 +146,14 @@ impl Pca {
     /// Projects samples [n × dim] onto the components: scores [n × k] = (x − mean)Vᵀ.
     pub fn project(&self, data: ArrayView2<f64>) -> Result<Array2<f64>> {
         if data.ncols() != self.mean.len() {
-            return Err(Error::invalid("pca data", format!("{} columns, expected {} (the fitted dimension)", data.ncols(), self.mean.len())));
+            return Err(Error::invalid(
+                "pca data",
+                format!(
+                    "{} columns, expected {} (the fitted dimension)",
+                    data.ncols(),
+                    self.mean.len()
+                ),
+            ));
         }
         Ok((&data - &self.mean).dot(&self.components.t()))
     }
@@ -142,7 +161,14 @@ impl Pca {
     /// Maps scores [n × k] back to the data space: x̂ = scores·V + mean.
     pub fn reconstruct(&self, scores: ArrayView2<f64>) -> Result<Array2<f64>> {
         if scores.ncols() != self.n_components() {
-            return Err(Error::invalid("pca scores", format!("{} columns, expected {} (the number of components)", scores.ncols(), self.n_components())));
+            return Err(Error::invalid(
+                "pca scores",
+                format!(
+                    "{} columns, expected {} (the number of components)",
+                    scores.ncols(),
+                    self.n_components()
+                ),
+            ));
         }
         Ok(scores.dot(&self.components) + &self.mean)
     }
@@ -165,35 +191,63 @@ impl Pca {
 fn validate(data: ArrayView2<f64>, k: usize) -> Result<()> {
     let (n_samples, dim) = data.dim();
     if n_samples < 2 {
-        return Err(Error::invalid("pca data", format!("{n_samples} samples, expected at least 2")));
+        return Err(Error::invalid(
+            "pca data",
+            format!("{n_samples} samples, expected at least 2"),
+        ));
     }
     if dim == 0 {
         return Err(Error::invalid("pca data", "samples have 0 dimensions"));
     }
     if k == 0 || k > dim {
-        return Err(Error::invalid("pca components", format!("{k} requested, expected 1 to {dim} (the data dimension)")));
+        return Err(Error::invalid(
+            "pca components",
+            format!("{k} requested, expected 1 to {dim} (the data dimension)"),
+        ));
     }
     if let Some(((row, column), value)) = data.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(Error::invalid("pca data", format!("value {value} at sample {row}, dimension {column} is not finite")));
+        return Err(Error::invalid(
+            "pca data",
+            format!("value {value} at sample {row}, dimension {column} is not finite"),
+        ));
     }
     Ok(())
 }
 
 /// Runs linfa's PCA and returns its components [k × dim] and variances σ²/(n − 1).
-fn fit_linfa(data: ArrayView2<f64>, k: usize) -> std::result::Result<(Array2<f64>, Vec<f64>), String> {
+fn fit_linfa(
+    data: ArrayView2<f64>,
+    k: usize,
+) -> std::result::Result<(Array2<f64>, Vec<f64>), String> {
     let dataset = DatasetBase::from(data.to_owned());
-    let fitted = LinfaPca::params(k).fit(&dataset).map_err(|e| e.to_string())?;
+    let fitted = LinfaPca::params(k)
+        .fit(&dataset)
+        .map_err(|e| e.to_string())?;
 
     // linfa's explained_variance() divides by (k − 1), so derive the variance from σ.
     let n_samples = data.nrows() as f64;
-    let variances = fitted.singular_values().iter().map(|s| s * s / (n_samples - 1.0)).collect();
+    let variances = fitted
+        .singular_values()
+        .iter()
+        .map(|s| s * s / (n_samples - 1.0))
+        .collect();
     Ok((fitted.components().to_owned(), variances))
 }
 
 /// Checks a fit against the centred data; the error names the first failed check.
-fn check_fit(centred: ArrayView2<f64>, components: &Array2<f64>, variances: &[f64], k: usize) -> std::result::Result<(), String> {
+fn check_fit(
+    centred: ArrayView2<f64>,
+    components: &Array2<f64>,
+    variances: &[f64],
+    k: usize,
+) -> std::result::Result<(), String> {
     if components.nrows() != k || variances.len() != k || components.ncols() != centred.ncols() {
-        return Err(format!("returned {} components of length {}, expected {k} of length {}", components.nrows(), components.ncols(), centred.ncols()));
+        return Err(format!(
+            "returned {} components of length {}, expected {k} of length {}",
+            components.nrows(),
+            components.ncols(),
+            centred.ncols()
+        ));
     }
     if components.iter().chain(variances).any(|v| !v.is_finite()) {
         return Err("returned non-finite values".to_string());
@@ -203,7 +257,9 @@ fn check_fit(centred: ArrayView2<f64>, components: &Array2<f64>, variances: &[f6
     for ((row, column), value) in gram.indexed_iter() {
         let expected = if row == column { 1.0 } else { 0.0 };
         if (value - expected).abs() > CHECK_TOLERANCE {
-            return Err(format!("components {row} and {column} are not orthonormal (dot product {value})"));
+            return Err(format!(
+                "components {row} and {column} are not orthonormal (dot product {value})"
+            ));
         }
     }
 
@@ -212,16 +268,18 @@ fn check_fit(centred: ArrayView2<f64>, components: &Array2<f64>, variances: &[f6
     let scores = centred.dot(&components.t());
     let covariance_times_components = centred.t().dot(&scores) / denominator;
     let largest = variances.iter().cloned().fold(0.0, f64::max);
-    for index in 0..k {
+    for (index, &variance) in variances.iter().enumerate() {
         let component = components.row(index);
         let image = covariance_times_components.column(index);
         let rayleigh = component.dot(&image);
-        let variance = variances[index];
         if (rayleigh - variance).abs() > CHECK_TOLERANCE * variance.abs().max(f64::MIN_POSITIVE) {
             return Err(format!("component {index}: variance {variance} differs from its Rayleigh quotient {rayleigh}"));
         }
 
-        let residual = (&image - &(&component * rayleigh)).mapv(|v| v * v).sum().sqrt();
+        let residual = (&image - &(&component * rayleigh))
+            .mapv(|v| v * v)
+            .sum()
+            .sqrt();
         if residual > RESIDUAL_TOLERANCE * largest {
             return Err(format!("component {index} is not an eigenvector of the covariance (residual {residual:.3e}, largest variance {largest:.3e})"));
         }
@@ -297,7 +355,11 @@ mod tests {
         assert_eq!(pca.solver, PcaSolver::Linfa);
         let exact = exact_eigenvalues(&data);
         for (index, variance) in pca.variances.iter().enumerate() {
-            assert!((variance - exact[index]).abs() <= 1e-8 * exact[index], "component {index}: {variance} vs {}", exact[index]);
+            assert!(
+                (variance - exact[index]).abs() <= 1e-8 * exact[index],
+                "component {index}: {variance} vs {}",
+                exact[index]
+            );
         }
 
         let total: f64 = exact.iter().sum();
@@ -312,7 +374,10 @@ mod tests {
             assert!((value - expected).abs() < 1e-8);
         }
         for row in pca.components.rows() {
-            let largest = row.iter().cloned().fold(0.0f64, |a, b| if b.abs() > a.abs() { b } else { a });
+            let largest = row
+                .iter()
+                .cloned()
+                .fold(0.0f64, |a, b| if b.abs() > a.abs() { b } else { a });
             assert!(largest > 0.0);
         }
     }
@@ -333,7 +398,8 @@ mod tests {
     fn pca_inaccurate_lobpcg_falls_back() {
         // Isotropic 2000 × 64 data with k = 60: linfa-linalg's LOBPCG stops early here.
         let data = data_with_spectrum(2000, &[1.0; 64], 3);
-        let (components, variances) = fit_linfa(data.view(), 60).expect("linfa reports success on this case");
+        let (components, variances) =
+            fit_linfa(data.view(), 60).expect("linfa reports success on this case");
         let mean = data.mean_axis(Axis(0)).unwrap();
         let centred = &data - &mean;
 
@@ -356,7 +422,8 @@ mod tests {
         let pca = Pca::fit(data.view(), 10).unwrap();
         assert_eq!(pca.solver, PcaSolver::Linfa);
         let fraction: f64 = pca.explained_variance_ratio().iter().sum();
-        assert!(fraction > 0.15 && fraction < 0.22, "{fraction}");
+        assert!(fraction > 0.15, "{fraction}");
+        assert!(fraction < 0.22, "{fraction}");
         assert_eq!(pca.components_for(0.9), None);
     }
 
@@ -368,7 +435,9 @@ mod tests {
         let exact = exact_eigenvalues(&data);
         assert!((pca.variances[0] - exact[0]).abs() <= 1e-8 * exact[0]);
         assert!(pca.explained_variance_ratio()[0].is_finite());
-        assert!(!serde_json::to_string(&pca.summary()).unwrap().contains("null,"));
+        assert!(!serde_json::to_string(&pca.summary())
+            .unwrap()
+            .contains("null,"));
     }
 
     #[test]
@@ -377,7 +446,9 @@ mod tests {
         let full = Pca::fit(data.view(), 3).unwrap();
         let scores = full.project(data.view()).unwrap();
         let back = full.reconstruct(scores.view()).unwrap();
-        let error = (&back - &data).mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b));
+        let error = (&back - &data)
+            .mapv(f64::abs)
+            .fold(0.0f64, |a, &b| a.max(b));
         assert!(error < 1e-10, "{error}");
 
         // Scores are centred, with the component variances.
