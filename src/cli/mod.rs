@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod behavior;
 pub mod common;
 pub mod simulate;
 pub mod train;
@@ -33,6 +34,9 @@ pub enum Command {
 
     /// Run a frozen two-region network on the wagering task and record every step.
     Simulate(simulate::SimulateArgs),
+
+    /// Behaviour of a simulation: wait-time curves, offer and block sensitivity, regressions.
+    Behavior(behavior::BehaviorArgs),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -43,6 +47,7 @@ pub fn run() -> anyhow::Result<()> {
     match &cli.command {
         Command::Train(args) => train::run(args, cli.quiet),
         Command::Simulate(args) => simulate::run(args, cli.quiet),
+        Command::Behavior(args) => behavior::run(args, cli.quiet),
     }
 }
 
