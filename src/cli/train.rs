@@ -38,6 +38,11 @@ pub struct TrainArgs {
     #[arg(long, value_parser = ["on", "off"])]
     pub aux_losses: Option<String>,
 
+    /// Override one preset value, e.g. `--set block_sessions=20` or `--set hidden=[64,64]`
+    /// (repeatable). `summary.json` records the preset actually used.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+
     /// Keep the gradient through the bootstrap value of the n-step returns, as the original
     /// study's code did (default: detached, standard semi-gradient TD).
     #[arg(long)]
@@ -59,9 +64,16 @@ pub fn run(args: &TrainArgs, quiet: bool) -> anyhow::Result<()> {
         Some(_) => crate::train::curriculum::AuxLosses { supervised: None, prediction: false },
         None => args.curriculum.default_aux(),
     };
+    let mut preset = Preset::new(args.preset);
+    for item in &args.overrides {
+        let (key, value) = item
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("invalid --set {item:?}: expected KEY=VALUE"))?;
+        preset = preset.with_override(key.trim(), value.trim())?;
+    }
     let opts = TrainOptions {
         curriculum: args.curriculum,
-        preset: Preset::new(args.preset),
+        preset,
         seed: args.seed,
         out: args.out.clone(),
         resume: args.resume,

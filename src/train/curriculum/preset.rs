@@ -4,12 +4,12 @@
 //! supervised stages and of the RL regulariser. It never changes the task's constants (offers,
 //! delays, costs, catch probability, ITIs, window length), which live in `crate::tasks`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
 /// The named presets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PresetName {
     Small,
@@ -38,7 +38,7 @@ impl std::fmt::Display for PresetName {
 }
 
 /// Every size, length and learning rate of a training run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Preset {
     pub name: PresetName,
     /// LSTM units per region (OFC, STR).
@@ -162,6 +162,21 @@ impl Preset {
             regularizer_batch: 50,
             evaluation_trials: 2000,
         }
+    }
+
+    /// Returns a copy with the field `key` set to `value` (a JSON literal, e.g. `20` or
+    /// `[48, 48]`), for `--set KEY=VALUE` on the command line.
+    pub fn with_override(&self, key: &str, value: &str) -> Result<Self> {
+        let mut object = serde_json::to_value(self).map_err(|e| Error::invalid("preset", e.to_string()))?;
+        let fields = object.as_object_mut().ok_or_else(|| Error::invalid("preset", "is not an object"))?;
+        if key == "name" || !fields.contains_key(key) {
+            let names: Vec<&str> = fields.keys().map(String::as_str).filter(|k| *k != "name").collect();
+            return Err(Error::invalid("preset field", format!("{key:?}; expected one of {}", names.join(", "))));
+        }
+        let parsed: serde_json::Value = serde_json::from_str(value)
+            .map_err(|_| Error::invalid("preset value", format!("{key}={value}: not a number or JSON array")))?;
+        fields.insert(key.to_string(), parsed);
+        serde_json::from_value(object).map_err(|e| Error::invalid("preset value", format!("{key}={value}: {e}")))
     }
 
     /// Total RL sessions, identical for every curriculum so that learning speed compares.
