@@ -7,6 +7,7 @@
 //! level) are `None`, so no NaN reaches a JSON file.
 
 pub mod curves;
+pub mod records;
 pub mod regression;
 pub mod sensitivity;
 

@@ -5,9 +5,10 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod behavior;
 pub mod common;
-pub mod fixed_points;
-pub mod inspect;
+pub mod simulate;
+pub mod train;
 
 /// Train recurrent networks on cognitive tasks and analyse them as dynamical systems.
 #[derive(Debug, Parser)]
@@ -28,11 +29,14 @@ pub struct Cli {
 /// The subcommands, one module each.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print what a model file contains: architecture, sizes, tensors and metadata.
-    Inspect(inspect::InspectArgs),
+    /// Train one two-region network on the wagering task with a curriculum.
+    Train(train::TrainArgs),
 
-    /// Find fixed and slow points, their spectra and time constants, and draw figures.
-    FixedPoints(fixed_points::FixedPointsArgs),
+    /// Run a frozen two-region network on the wagering task and record every step.
+    Simulate(simulate::SimulateArgs),
+
+    /// Behaviour of a simulation: wait-time curves, offer and block sensitivity, regressions.
+    Behavior(behavior::BehaviorArgs),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -41,8 +45,9 @@ pub fn run() -> anyhow::Result<()> {
     init_logging(cli.verbose, cli.quiet);
 
     match &cli.command {
-        Command::Inspect(args) => inspect::run(args),
-        Command::FixedPoints(args) => fixed_points::run(args, cli.quiet),
+        Command::Train(args) => train::run(args, cli.quiet),
+        Command::Simulate(args) => simulate::run(args, cli.quiet),
+        Command::Behavior(args) => behavior::run(args, cli.quiet),
     }
 }
 

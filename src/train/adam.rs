@@ -1,0 +1,99 @@
+//! Adam (Kingma & Ba 2015) as PyTorch 2 implements it, without weight decay or AMSGrad.
+//!
+//! Per optimiser step, with one counter `t` shared by every parameter:
+//! `m ← β₁ m + (1 − β₁) g`, `v ← β₂ v + (1 − β₂) g²`,
+//! `θ ← θ − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)`.
+//! The bias corrections are applied once, and ε is added outside the square root of the
+//! corrected second moment.
+
+use super::real::Real;
+use crate::error::{Error, Result};
+
+/// Adam state for one set of parameters (the moments are stored flat, in tensor order).
+#[derive(Debug, Clone)]
+pub struct Adam<T> {
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    step: u64,
+    m: Vec<T>,
+    v: Vec<T>,
+}
+
+impl<T: Real> Adam<T> {
+    /// Adam with learning rate `lr` and PyTorch's defaults β = (0.9, 0.999), ε = 1e-8.
+    pub fn new(lr: f64) -> Self {
+        Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 0, m: Vec::new(), v: Vec::new() }
+    }
+
+    /// Number of optimiser steps taken.
+    pub fn steps(&self) -> u64 {
+        self.step
+    }
+
+    /// Takes one step on `params` with `grads` (the same tensors in the same order and sizes).
+    /// A non-finite gradient is rejected before anything changes, so one bad window cannot
+    /// corrupt the moments.
+    pub fn step(&mut self, params: &mut [&mut [T]], grads: &[&[T]]) -> Result<()> {
+        if params.len() != grads.len() || params.iter().zip(grads).any(|(p, g)| p.len() != g.len()) {
+            return Err(Error::invalid("Adam gradients", "do not match the parameter tensors in number or size"));
+        }
+        let total: usize = grads.iter().map(|g| g.len()).sum();
+        if self.m.is_empty() {
+            self.m = vec![T::ZERO; total];
+            self.v = vec![T::ZERO; total];
+        } else if self.m.len() != total {
+            return Err(Error::invalid("Adam parameters", format!("have {total} values, but the optimiser was started with {}", self.m.len())));
+        }
+        if let Some(position) = grads.iter().flat_map(|g| g.iter()).position(|g| !g.is_finite()) {
+            return Err(Error::Numerical(format!("gradient entry {position} is not finite; the Adam step was skipped")));
+        }
+
+        self.step += 1;
+        let t = self.step as i32;
+        let step_size = T::from_f64(self.lr / (1.0 - self.beta1.powi(t)));
+        let correction2_sqrt = T::from_f64((1.0 - self.beta2.powi(t)).sqrt());
+        let (beta1, beta2, eps) = (T::from_f64(self.beta1), T::from_f64(self.beta2), T::from_f64(self.eps));
+        let (one_minus_beta1, one_minus_beta2) = (T::ONE - beta1, T::ONE - beta2);
+
+        let mut offset = 0;
+        for (param, grad) in params.iter_mut().zip(grads) {
+            let m = &mut self.m[offset..offset + grad.len()];
+            let v = &mut self.v[offset..offset + grad.len()];
+            for (((p, &g), m), v) in param.iter_mut().zip(grad.iter()).zip(m).zip(v) {
+                *m = beta1 * *m + one_minus_beta1 * g;
+                *v = beta2 * *v + one_minus_beta2 * g * g;
+                let denom = v.sqrt() / correction2_sqrt + eps;
+                *p -= step_size * *m / denom;
+            }
+            offset += grad.len();
+        }
+        Ok(())
+    }
+}
+
+/// Returns the L2 norm of all gradients together, accumulated in f64.
+pub fn global_norm<T: Real>(grads: &[&[T]]) -> f64 {
+    grads.iter().flat_map(|g| g.iter()).map(|g| g.to_f64() * g.to_f64()).sum::<f64>().sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adam_rejects_non_finite_gradient() {
+        let mut adam = Adam::<f32>::new(1e-3);
+        let mut p = vec![0.0f32; 2];
+        let err = adam.step(&mut [&mut p], &[&[0.5, f32::NAN]]).unwrap_err();
+        assert!(err.to_string().contains("not finite"));
+        assert_eq!(p, vec![0.0, 0.0]);
+        assert_eq!(adam.steps(), 0);
+    }
+
+    #[test]
+    fn global_norm_of_two_tensors() {
+        assert_eq!(global_norm::<f64>(&[&[3.0], &[4.0, 0.0]]), 5.0);
+    }
+}

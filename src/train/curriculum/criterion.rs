@@ -1,0 +1,85 @@
+//! The learning criterion, decided after every RL session on a frozen simulation of the full
+//! task (catch trials and blocks on): a positive slope of wait time on log2 offer with
+//! p < 0.01, and rat-like block adaptation at 20 µL (WT_high/WT_low < 1, one-sided rank-sum
+//! p < 0.05).
+
+use serde::{Deserialize, Serialize};
+
+use crate::behavior::{
+    block_sensitivity, offer_sensitivity, outcome_rates, training_criterion, BehaviorTrial, BlockSensitivity,
+    OfferSensitivity, WaitSelection,
+};
+use crate::error::Result;
+use crate::tasks::wait_time::{DEFAULT_P_CATCH, DT_S};
+use crate::tasks::{EnvConfig, TrialRecord};
+use crate::train::params::TwoRegionParams;
+use crate::train::simulate::{derive_seed, simulate, SimulationConfig};
+
+use super::Preset;
+
+/// Behaviour of a frozen network on the full task, as logged after each session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub trials: usize,
+    /// Mean reward per second over the simulation (rewards, costs and penalties).
+    pub reward_rate_per_s: f64,
+    pub opt_out_rate: Option<f64>,
+    pub offer_sensitivity: Option<OfferSensitivity>,
+    pub block_sensitivity: Option<BlockSensitivity>,
+    pub meets_criterion: bool,
+}
+
+/// Converts task trial records to the behavioural analyses' input.
+pub fn behavior_trials(records: &[TrialRecord]) -> Vec<BehaviorTrial> {
+    use crate::behavior::{Block as B, Outcome as O};
+    use crate::tasks::{Block, Outcome};
+
+    records
+        .iter()
+        .map(|r| BehaviorTrial {
+            trial: r.trial as usize,
+            block: match r.block {
+                Block::Mixed => B::Mixed,
+                Block::High => B::High,
+                Block::Low => B::Low,
+            },
+            offer_ul: r.offer_ul,
+            catch: r.catch,
+            outcome: match r.outcome {
+                Outcome::Rewarded => O::Rewarded,
+                Outcome::OptedOut => O::OptedOut,
+                Outcome::Timeout => O::Timeout,
+            },
+            wait_time_s: r.wait_time_s,
+            reward_total: r.reward_total,
+            duration_s: (r.end_step + 1 - r.start_step) as f64 * DT_S,
+        })
+        .collect()
+}
+
+/// Simulates `params` frozen for the preset's evaluation trials and applies the criterion.
+pub fn evaluate(params: &TwoRegionParams<f32>, preset: &Preset, seed: u64) -> Result<Evaluation> {
+    let config = SimulationConfig {
+        trials: preset.evaluation_trials,
+        env: EnvConfig { seed, p_catch: DEFAULT_P_CATCH, use_blocks: true, ..EnvConfig::default() },
+        action_seed: derive_seed(seed, "actions"),
+        state_seed: derive_seed(seed, "initial-states"),
+        window_steps: preset.window_steps,
+    };
+    let sim = simulate(params, &config, false)?;
+    let trials = behavior_trials(&sim.trials);
+
+    let offer = offer_sensitivity(&trials, WaitSelection::CatchTrials, None)?;
+    let block = block_sensitivity(&trials, WaitSelection::CatchTrials, 20.0)?;
+    let rates = outcome_rates(&trials)?;
+    let criterion = training_criterion(offer.as_ref(), block.as_ref());
+
+    Ok(Evaluation {
+        trials: trials.len(),
+        reward_rate_per_s: sim.reward_sum / sim.steps.max(1) as f64 / DT_S,
+        opt_out_rate: rates.opted_out,
+        offer_sensitivity: offer,
+        block_sensitivity: block,
+        meets_criterion: criterion.met,
+    })
+}

@@ -1,0 +1,339 @@
+//! The training driver: runs a curriculum's stages in order, writes a checkpoint after every
+//! stage, round and RL session, a JSON-lines log per session, and a summary with the number of
+//! RL trials to criterion. `resume` skips every unit whose checkpoint exists and continues
+//! from the last one.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::tasks::{intermediate_task, REGULARIZER_LENGTHS};
+use crate::train::actor_critic::ActorCriticConfig;
+use crate::train::adam::Adam;
+use crate::train::params::TwoRegionParams;
+use crate::train::simulate::derive_seed;
+use crate::train::two_region::{TwoRegionState, TwoRegionTape};
+
+use super::criterion::{evaluate, Evaluation};
+use super::session::{run_session, Regularizer, SessionConfig, WindowLog};
+use super::supervised::{train_inference, train_intermediate, train_simple, StageObserver};
+use super::{AuxLosses, Curriculum, Preset, Stage};
+
+/// Options of one training run.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    pub curriculum: Curriculum,
+    pub preset: Preset,
+    pub seed: u64,
+    pub out: PathBuf,
+    pub resume: bool,
+    pub aux: AuxLosses,
+    /// Keep the gradient through the bootstrap value, as the original code did.
+    pub compat: bool,
+    pub progress: bool,
+}
+
+/// One line of `training.jsonl`: a finished RL session with its frozen evaluation.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionSummary {
+    pub stage: String,
+    pub session: usize,
+    /// RL trials seen before this session started.
+    pub trials_before: usize,
+    pub trials_seen: usize,
+    pub training_reward_rate_per_s: f64,
+    pub training_opt_out_rate: f64,
+    pub evaluation: Evaluation,
+    pub checkpoint: String,
+    pub seconds: f64,
+}
+
+/// The run's summary, written as `summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainSummary {
+    pub format: &'static str,
+    pub curriculum: Curriculum,
+    pub preset: Preset,
+    pub seed: u64,
+    pub aux_losses: AuxLosses,
+    pub detach_bootstrap: bool,
+    pub supervised: Vec<super::supervised::StageOutcome>,
+    pub sessions: Vec<SessionSummary>,
+    /// RL trials seen before the first session whose evaluation met the criterion.
+    pub trials_to_criterion: Option<usize>,
+    pub final_checkpoint: String,
+    pub seconds: f64,
+    pub version: &'static str,
+}
+
+/// Metadata written into every checkpoint.
+fn metadata(opts: &TrainOptions, stage: &str, session: usize, trials_seen: usize) -> BTreeMap<String, String> {
+    let [h1, h2] = opts.preset.hidden;
+    let mut m = BTreeMap::new();
+    m.insert("format".into(), "rnn-dynamics/1".into());
+    m.insert("arch".into(), "two_region_lstm".into());
+    m.insert("hidden".into(), format!("{h1},{h2}"));
+    m.insert("inputs".into(), "4".into());
+    m.insert("layers".into(), "1".into());
+    m.insert("dt".into(), "0.05".into());
+    m.insert("task".into(), "wait_time".into());
+    m.insert("curriculum".into(), opts.curriculum.to_string());
+    m.insert("preset".into(), opts.preset.name.to_string());
+    m.insert("stage".into(), stage.into());
+    m.insert("session".into(), session.to_string());
+    m.insert("seed".into(), opts.seed.to_string());
+    m.insert("trials_seen".into(), trials_seen.to_string());
+    m.insert("version".into(), env!("CARGO_PKG_VERSION").into());
+    m
+}
+
+/// Appends one JSON line to `path`.
+fn append_json_line<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    let line = serde_json::to_string(value).map_err(|e| Error::format(path, e.to_string()))?;
+    writeln!(file, "{line}").map_err(|e| Error::io(path, e))
+}
+
+struct CheckpointObserver<'a> {
+    opts: &'a TrainOptions,
+    dir: PathBuf,
+    prefix: String,
+    bar: &'a ProgressBar,
+}
+
+impl StageObserver for CheckpointObserver<'_> {
+    fn epoch(&mut self, stage: &str, epoch: usize, loss: f64) {
+        self.bar.set_message(format!("{stage} epoch {epoch} loss {loss:.4}"));
+        self.bar.inc(1);
+    }
+
+    fn round(&mut self, stage: &str, round: usize, params: &TwoRegionParams<f32>) -> Result<()> {
+        let path = self.dir.join(format!("{}-{stage}-r{:02}.safetensors", self.prefix, round + 1));
+        params.save(&path, &metadata(self.opts, stage, round + 1, 0))
+    }
+}
+
+fn progress_bar(enabled: bool, length: u64, label: &str) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(length);
+    let style = ProgressStyle::with_template("{prefix:>14} [{bar:30}] {pos}/{len} ETA {eta} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix(label.to_string());
+    bar
+}
+
+/// Trains one network and returns its summary. Everything is written under `opts.out`.
+pub fn train(opts: &TrainOptions) -> Result<TrainSummary> {
+    let started = Instant::now();
+    let preset = &opts.preset;
+    let [h1, h2] = preset.hidden;
+    let ckpt_dir = opts.out.join("checkpoints");
+    let log_dir = opts.out.join("logs");
+    for dir in [&opts.out, &ckpt_dir, &log_dir] {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.as_path(), e))?;
+    }
+    let training_log = opts.out.join("training.jsonl");
+
+    // Initial weights, or the last checkpoint of an interrupted run.
+    let init_path = ckpt_dir.join("00-init.safetensors");
+    let mut params = if opts.resume && init_path.exists() {
+        TwoRegionParams::<f32>::load(&init_path)?
+    } else {
+        if !opts.resume {
+            let _ = std::fs::remove_file(&training_log);
+        }
+        let p = TwoRegionParams::init(h1, h2, opts.seed);
+        p.save(&init_path, &metadata(opts, "init", 0, 0))?;
+        p
+    };
+
+    let stages = opts.curriculum.stages(preset);
+    let mut supervised = Vec::new();
+    let mut sessions: Vec<SessionSummary> = Vec::new();
+    let mut trials_seen = 0usize;
+    let mut last_checkpoint = init_path.clone();
+    let mut rl_adam = Adam::new(preset.rl_lr);
+    let mut regularizer = opts.aux.supervised.map(|_| -> Result<Regularizer> {
+        Ok(Regularizer {
+            data: intermediate_task(preset.regularizer_batch, &REGULARIZER_LENGTHS, derive_seed(opts.seed, "datasets/regularizer"))?,
+            tape: TwoRegionTape::new(h1, h2),
+            weight: 10.0,
+        })
+    }).transpose()?;
+    let actor_critic = ActorCriticConfig { detach_bootstrap: !opts.compat, ..ActorCriticConfig::default() };
+
+    for (index, stage) in stages.iter().enumerate() {
+        let prefix = format!("{:02}", index + 1);
+        let mut init_rng = crate::rng::stream(opts.seed, &format!("initial-states/{prefix}"));
+        let data_seed = derive_seed(opts.seed, &format!("datasets/{prefix}"));
+
+        match stage {
+            Stage::Simple { .. } | Stage::Intermediate { .. } | Stage::Inference => {
+                let done_path = ckpt_dir.join(format!("{prefix}-{}.safetensors", stage.name()));
+                if opts.resume && done_path.exists() {
+                    params = TwoRegionParams::load(&done_path)?;
+                    last_checkpoint = done_path;
+                    continue;
+                }
+                let length = match stage {
+                    Stage::Simple { substages } => (preset.simple_max_epochs * substages.len()) as u64,
+                    Stage::Intermediate { .. } => (preset.intermediate_max_rounds * preset.intermediate_round_epochs) as u64,
+                    _ => preset.inference_max_epochs as u64,
+                };
+                let bar = progress_bar(opts.progress, length, stage.name());
+                let mut observer = CheckpointObserver { opts, dir: ckpt_dir.clone(), prefix: prefix.clone(), bar: &bar };
+                match stage {
+                    Stage::Simple { substages } => {
+                        supervised.extend(train_simple(&mut params, substages, preset, data_seed, &mut init_rng, &mut observer)?);
+                    }
+                    Stage::Intermediate { selection } => {
+                        supervised.push(train_intermediate(&mut params, *selection, preset, data_seed, &mut init_rng, &mut observer)?);
+                    }
+                    _ => supervised.push(train_inference(&mut params, preset, data_seed, &mut init_rng, &mut observer)?),
+                }
+                bar.finish_and_clear();
+                params.save(&done_path, &metadata(opts, stage.name(), 0, 0))?;
+                tracing::info!(stage = stage.name(), "finished supervised stage");
+                last_checkpoint = done_path;
+            }
+
+            Stage::Rl { stage: rl, sessions: count } => {
+                let bar = progress_bar(opts.progress, (*count * preset.session_trials) as u64, rl.name());
+                for k in 1..=*count {
+                    let path = ckpt_dir.join(format!("{prefix}-{}-{k:02}.safetensors", rl.name()));
+                    let log_path = log_dir.join(format!("{prefix}-{}-{k:02}.jsonl", rl.name()));
+                    let unit = format!("{}/{k}", rl.name());
+
+                    if opts.resume && path.exists() {
+                        if let Some(summary) = read_session_summary(&training_log, rl.name(), k)? {
+                            params = TwoRegionParams::load(&path)?;
+                            trials_seen = summary.trials_seen;
+                            sessions.push(summary);
+                            last_checkpoint = path;
+                            bar.inc(preset.session_trials as u64);
+                            continue;
+                        }
+                    }
+
+                    let session_started = Instant::now();
+                    let _ = std::fs::remove_file(&log_path);
+                    let mut rng_actions = crate::rng::stream(opts.seed, &format!("actions/{prefix}/{k}"));
+                    let mut rng_states = crate::rng::stream(opts.seed, &format!("initial-states/{prefix}/{k}"));
+                    let mut state = TwoRegionState::uniform(1, h1, h2, &mut rng_states);
+                    let config = SessionConfig {
+                        stage: *rl,
+                        env_seed: derive_seed(opts.seed, &format!("task/{prefix}/{k}")),
+                        preset,
+                        aux: opts.aux,
+                        actor_critic,
+                    };
+                    let mut log_error = None;
+                    let mut last_trials = 0;
+                    let result = run_session(
+                        &mut params,
+                        &mut rl_adam,
+                        &config,
+                        &mut regularizer,
+                        &mut state,
+                        &mut rng_actions,
+                        &mut rng_states,
+                        |log: &WindowLog| {
+                            if log_error.is_none() {
+                                log_error = append_json_line(&log_path, log).err();
+                            }
+                            bar.inc((log.trials_completed - last_trials) as u64);
+                            last_trials = log.trials_completed;
+                            bar.set_message(format!("session {k} reward/s {:.2}", log.reward_rate_per_s));
+                        },
+                    )?;
+                    if let Some(err) = log_error {
+                        return Err(err);
+                    }
+
+                    let trials_before = trials_seen;
+                    trials_seen += result.trials.len();
+                    params.save(&path, &metadata(opts, rl.name(), k, trials_seen))?;
+                    let evaluation = evaluate(&params, preset, derive_seed(opts.seed, &format!("evaluation/{prefix}/{k}")))?;
+                    let opt_outs = result.trials.iter().filter(|t| t.outcome == crate::tasks::Outcome::OptedOut).count();
+                    let summary = SessionSummary {
+                        stage: rl.name().into(),
+                        session: k,
+                        trials_before,
+                        trials_seen,
+                        training_reward_rate_per_s: result.reward_rate_per_s,
+                        training_opt_out_rate: opt_outs as f64 / result.trials.len().max(1) as f64,
+                        evaluation,
+                        checkpoint: path.display().to_string(),
+                        seconds: session_started.elapsed().as_secs_f64(),
+                    };
+                    append_json_line(&training_log, &summary)?;
+                    tracing::info!(unit = %unit, criterion = summary.evaluation.meets_criterion, "finished RL session");
+                    sessions.push(summary);
+                    last_checkpoint = path;
+                }
+                bar.finish_and_clear();
+            }
+        }
+    }
+
+    let final_path = opts.out.join("model.safetensors");
+    let stage_name = stages.last().map(Stage::name).unwrap_or("init");
+    params.save(&final_path, &metadata(opts, stage_name, sessions.last().map_or(0, |s| s.session), trials_seen))?;
+
+    let trials_to_criterion = sessions.iter().find(|s| s.evaluation.meets_criterion).map(|s| s.trials_before);
+    let summary = TrainSummary {
+        format: "rnn-dynamics/train-summary/1",
+        curriculum: opts.curriculum,
+        preset: preset.clone(),
+        seed: opts.seed,
+        aux_losses: opts.aux,
+        detach_bootstrap: !opts.compat,
+        supervised,
+        sessions,
+        trials_to_criterion,
+        final_checkpoint: last_checkpoint.display().to_string(),
+        seconds: started.elapsed().as_secs_f64(),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    crate::io::write_json_atomic(&opts.out.join("summary.json"), &summary)?;
+    Ok(summary)
+}
+
+/// Finds the summary line of a finished session in `training.jsonl`, for `--resume`.
+fn read_session_summary(path: &Path, stage: &str, session: usize) -> Result<Option<SessionSummary>> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(None);
+    };
+    for line in text.lines() {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        if value["stage"] == stage && value["session"] == session {
+            let evaluation: Evaluation = serde_json::from_value(value["evaluation"].clone())
+                .map_err(|e| Error::format(path, format!("cannot read the evaluation of {stage} session {session}: {e}")))?;
+            return Ok(Some(SessionSummary {
+                stage: stage.into(),
+                session,
+                trials_before: value["trials_before"].as_u64().unwrap_or(0) as usize,
+                trials_seen: value["trials_seen"].as_u64().unwrap_or(0) as usize,
+                training_reward_rate_per_s: value["training_reward_rate_per_s"].as_f64().unwrap_or(f64::NAN),
+                training_opt_out_rate: value["training_opt_out_rate"].as_f64().unwrap_or(f64::NAN),
+                evaluation,
+                checkpoint: value["checkpoint"].as_str().unwrap_or_default().into(),
+                seconds: value["seconds"].as_f64().unwrap_or(0.0),
+            }));
+        }
+    }
+    Ok(None)
+}

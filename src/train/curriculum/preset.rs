@@ -1,0 +1,186 @@
+//! Training presets: the study's full scale (`paper`) and a laptop scale (`small`).
+//!
+//! `small` shrinks the network, the session lengths and counts, and the batch sizes of the
+//! supervised stages and of the RL regulariser. It never changes the task's constants (offers,
+//! delays, costs, catch probability, ITIs, window length), which live in `crate::tasks`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The named presets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PresetName {
+    Small,
+    Paper,
+}
+
+impl std::str::FromStr for PresetName {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "small" => Ok(PresetName::Small),
+            "paper" => Ok(PresetName::Paper),
+            other => Err(Error::invalid("preset", format!("{other:?}; expected small or paper"))),
+        }
+    }
+}
+
+impl std::fmt::Display for PresetName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PresetName::Small => "small",
+            PresetName::Paper => "paper",
+        })
+    }
+}
+
+/// Every size, length and learning rate of a training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preset {
+    pub name: PresetName,
+    /// LSTM units per region (OFC, STR).
+    pub hidden: [usize; 2],
+
+    /// Simple kindergarten: batch, maximum epochs per sub-stage, patience (epochs without a
+    /// new best loss before the sub-stage stops), Adam learning rate.
+    pub simple_batch: usize,
+    pub simple_max_epochs: usize,
+    pub simple_patience: usize,
+    /// Intermediate kindergarten: batch, epochs per checkpoint round, maximum rounds, stop
+    /// threshold on the epoch MSE.
+    pub intermediate_batch: usize,
+    pub intermediate_round_epochs: usize,
+    pub intermediate_max_rounds: usize,
+    pub intermediate_stop_loss: f64,
+    pub kindergarten_lr: f64,
+
+    /// Block inference: sequences, trials per sequence, epochs per checkpoint round, maximum
+    /// epochs, stop threshold on the cross-entropy, learning rate, and the loss weights of the
+    /// supervised MSE and the trial-start cross-entropy.
+    pub inference_sequences: usize,
+    pub inference_trials: usize,
+    pub inference_round_epochs: usize,
+    pub inference_max_epochs: usize,
+    pub inference_stop_ce: f64,
+    pub inference_lr: f64,
+    pub inference_mse_weight: f64,
+    pub inference_ce_weight: f64,
+
+    /// RL: trials per session, sessions per stage (no-catch, catch, block), window length in
+    /// steps, trials between random state resets, Adam learning rate, regulariser batch.
+    pub session_trials: usize,
+    pub nocatch_sessions: usize,
+    pub catch_sessions: usize,
+    pub block_sessions: usize,
+    pub window_steps: usize,
+    pub reset_every_trials: usize,
+    pub rl_lr: f64,
+    pub regularizer_batch: usize,
+    /// Trials of the frozen simulation that decides the learning criterion after each session.
+    pub evaluation_trials: usize,
+}
+
+impl Preset {
+    /// The preset called `name`.
+    pub fn new(name: PresetName) -> Self {
+        match name {
+            PresetName::Paper => Preset::paper(),
+            PresetName::Small => Preset::small(),
+        }
+    }
+
+    /// The study's settings: 2 × 256 units, 10 000-trial sessions, batch 1000 kindergarten,
+    /// 20 × 400-trial inference set, 10 no-catch + 10 catch + 60 block sessions (the longest
+    /// RL budget any group had), Adam learning rates 1e-4 (kindergarten, RL) and 5e-3
+    /// (inference).
+    pub fn paper() -> Self {
+        Preset {
+            name: PresetName::Paper,
+            hidden: [256, 256],
+            simple_batch: 1000,
+            simple_max_epochs: 10_000,
+            simple_patience: 30,
+            intermediate_batch: 1000,
+            intermediate_round_epochs: 1000,
+            intermediate_max_rounds: 10,
+            intermediate_stop_loss: 1e-3,
+            kindergarten_lr: 1e-4,
+            inference_sequences: 20,
+            inference_trials: 400,
+            inference_round_epochs: 20,
+            inference_max_epochs: 10_000,
+            inference_stop_ce: 0.2,
+            inference_lr: 5e-3,
+            inference_mse_weight: 1.0,
+            inference_ce_weight: 0.5,
+            session_trials: 10_000,
+            nocatch_sessions: 10,
+            catch_sessions: 10,
+            block_sessions: 60,
+            window_steps: 500,
+            reset_every_trials: 160,
+            rl_lr: 1e-4,
+            regularizer_batch: 1000,
+            evaluation_trials: 2000,
+        }
+    }
+
+    /// The laptop preset: 2 × 32 units, short sessions and small batches, sized by measurement
+    /// so that one network of any curriculum trains in a few minutes on one core and learns
+    /// the task (docs/training.md records the measurements). The learning rates are higher
+    /// than the study's because the budget is about a hundred times smaller.
+    pub fn small() -> Self {
+        Preset {
+            name: PresetName::Small,
+            hidden: [32, 32],
+            simple_batch: 100,
+            simple_max_epochs: 300,
+            simple_patience: 30,
+            intermediate_batch: 50,
+            intermediate_round_epochs: 50,
+            intermediate_max_rounds: 4,
+            intermediate_stop_loss: 1e-3,
+            kindergarten_lr: 3e-3,
+            inference_sequences: 8,
+            inference_trials: 120,
+            inference_round_epochs: 25,
+            inference_max_epochs: 150,
+            inference_stop_ce: 0.2,
+            inference_lr: 5e-3,
+            inference_mse_weight: 1.0,
+            inference_ce_weight: 0.5,
+            session_trials: 1000,
+            nocatch_sessions: 3,
+            catch_sessions: 3,
+            block_sessions: 10,
+            window_steps: 500,
+            reset_every_trials: 160,
+            rl_lr: 1e-3,
+            regularizer_batch: 50,
+            evaluation_trials: 2000,
+        }
+    }
+
+    /// Returns a copy with the field `key` set to `value` (a JSON literal, e.g. `20` or
+    /// `[48, 48]`), for `--set KEY=VALUE` on the command line.
+    pub fn with_override(&self, key: &str, value: &str) -> Result<Self> {
+        let mut object = serde_json::to_value(self).map_err(|e| Error::invalid("preset", e.to_string()))?;
+        let fields = object.as_object_mut().ok_or_else(|| Error::invalid("preset", "is not an object"))?;
+        if key == "name" || !fields.contains_key(key) {
+            let names: Vec<&str> = fields.keys().map(String::as_str).filter(|k| *k != "name").collect();
+            return Err(Error::invalid("preset field", format!("{key:?}; expected one of {}", names.join(", "))));
+        }
+        let parsed: serde_json::Value = serde_json::from_str(value)
+            .map_err(|_| Error::invalid("preset value", format!("{key}={value}: not a number or JSON array")))?;
+        fields.insert(key.to_string(), parsed);
+        serde_json::from_value(object).map_err(|e| Error::invalid("preset value", format!("{key}={value}: {e}")))
+    }
+
+    /// Total RL sessions, identical for every curriculum so that learning speed compares.
+    pub fn rl_sessions(&self) -> usize {
+        self.nocatch_sessions + self.catch_sessions + self.block_sessions
+    }
+}

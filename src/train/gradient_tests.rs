@@ -1,0 +1,369 @@
+//! Every analytic gradient of the trainer against central finite differences in f64.
+
+use rand::Rng;
+
+use super::params::{CellKind, CellParams, TwoRegionParams};
+use super::two_region::{TwoRegionState, TwoRegionTape};
+use super::{GruTape, LstmTape, RnnTape};
+
+/// Step of the central differences; truncation error ~ε² and rounding ~1e-16/ε stay far below
+/// the 1e-6 relative tolerance.
+const EPS: f64 = 1e-5;
+const TOLERANCE: f64 = 1e-6;
+
+fn random(len: usize, seed: u64, name: &str) -> Vec<f64> {
+    let mut rng = crate::rng::stream(seed, name);
+    (0..len).map(|_| rng.gen_range(-1.0..1.0)).collect()
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Relative error with a floor of 1e-4 on the scale, so entries that are zero up to rounding
+/// compare absolutely.
+fn assert_close(analytic: f64, numeric: f64, what: &str) {
+    let scale = analytic.abs().max(numeric.abs()).max(1e-4);
+    let error = (analytic - numeric).abs() / scale;
+    assert!(error < TOLERANCE, "{what}: analytic {analytic:e}, numeric {numeric:e}, relative error {error:e}");
+}
+
+/// Checks every entry of every tensor: `tensors(p)` lists the tensors to perturb.
+fn check_all<P: Clone>(
+    params: &P,
+    grads: &[Vec<f64>],
+    tensors_mut: impl Fn(&mut P) -> Vec<&mut [f64]>,
+    loss: impl Fn(&P) -> f64,
+    label: &str,
+) {
+    let count = tensors_mut(&mut params.clone()).len();
+    assert_eq!(count, grads.len());
+    for tensor in 0..count {
+        for entry in 0..grads[tensor].len() {
+            let mut plus = params.clone();
+            tensors_mut(&mut plus)[tensor][entry] += EPS;
+            let mut minus = params.clone();
+            tensors_mut(&mut minus)[tensor][entry] -= EPS;
+            let numeric = (loss(&plus) - loss(&minus)) / (2.0 * EPS);
+            assert_close(grads[tensor][entry], numeric, &format!("{label} tensor {tensor} entry {entry}"));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Single cells: loss = Σ_t w_t · h_t + Σ u · h_T (+ ½ Σ c_T² for the LSTM).
+
+struct CellCase {
+    batch: usize,
+    steps: usize,
+    input: usize,
+    hidden: usize,
+    x: Vec<f64>,
+    h0: Vec<f64>,
+    c0: Vec<f64>,
+    w: Vec<f64>,
+    u: Vec<f64>,
+}
+
+impl CellCase {
+    fn new(batch: usize, steps: usize, input: usize, hidden: usize, seed: u64) -> Self {
+        let state = batch * hidden;
+        CellCase {
+            batch,
+            steps,
+            input,
+            hidden,
+            x: random(steps * batch * input, seed, "x"),
+            h0: random(state, seed, "h0"),
+            c0: random(state, seed, "c0"),
+            w: random(steps * state, seed, "w"),
+            u: random(state, seed, "u"),
+        }
+    }
+}
+
+fn lstm_loss(case: &CellCase, params: &CellParams<f64>) -> f64 {
+    let mut tape = LstmTape::new(case.input, case.hidden);
+    tape.reset(case.batch, case.steps, &case.h0, &case.c0).unwrap();
+    let step_len = case.batch * case.input;
+    let mut loss = 0.0;
+    for t in 0..case.steps {
+        let h = tape.step(params, &case.x[t * step_len..(t + 1) * step_len]).unwrap();
+        let state = h.len();
+        loss += dot(h, &case.w[t * state..(t + 1) * state]);
+    }
+    let c_final = tape.c(case.steps);
+    loss + dot(tape.h(case.steps), &case.u) + 0.5 * dot(c_final, c_final)
+}
+
+fn check_lstm(batch: usize, steps: usize, seed: u64) {
+    let case = CellCase::new(batch, steps, 3, 4, seed);
+    let params = CellParams::<f64>::init(CellKind::Lstm, 3, 4, &mut crate::rng::stream(seed, "params"));
+    for t in params.tensors() {
+        assert!(t.iter().any(|&v| v != 0.0));
+    }
+
+    let mut tape = LstmTape::new(3, 4);
+    tape.reset(batch, steps, &case.h0, &case.c0).unwrap();
+    for t in 0..steps {
+        tape.step(&params, &case.x[t * batch * 3..(t + 1) * batch * 3]).unwrap();
+    }
+    let c_final = tape.c(steps).to_vec();
+    let mut grads = CellParams::zeros(CellKind::Lstm, 3, 4);
+    let mut dx = vec![0.0; steps * batch * 3];
+    tape.backward(&params, &case.w, &case.u, &c_final, &mut grads, Some(&mut dx)).unwrap();
+    let (dh0, dc0) = tape.initial_state_grad();
+    let (dh0, dc0) = (dh0.to_vec(), dc0.to_vec());
+
+    let grads_list: Vec<Vec<f64>> = grads.tensors().iter().map(|t| t.to_vec()).collect();
+    check_all(&params, &grads_list, |p| p.tensors_mut().into_iter().collect(), |p| lstm_loss(&case, p), "LSTM");
+
+    // Inputs and initial state.
+    let inputs_grads = vec![dx, dh0, dc0];
+    check_all(
+        &case_inputs(&case),
+        &inputs_grads,
+        |c| vec![c.x.as_mut_slice(), c.h0.as_mut_slice(), c.c0.as_mut_slice()],
+        |c| lstm_loss(&c.to_case(&case), &params),
+        "LSTM inputs",
+    );
+}
+
+#[derive(Clone)]
+struct CaseInputs {
+    x: Vec<f64>,
+    h0: Vec<f64>,
+    c0: Vec<f64>,
+}
+
+impl CaseInputs {
+    fn to_case(&self, base: &CellCase) -> CellCase {
+        CellCase { x: self.x.clone(), h0: self.h0.clone(), c0: self.c0.clone(), w: base.w.clone(), u: base.u.clone(), ..*base }
+    }
+}
+
+fn case_inputs(case: &CellCase) -> CaseInputs {
+    CaseInputs { x: case.x.clone(), h0: case.h0.clone(), c0: case.c0.clone() }
+}
+
+#[test]
+fn lstm_gradient_batched() {
+    check_lstm(3, 5, 1);
+}
+
+#[test]
+fn lstm_gradient_batch_one() {
+    check_lstm(1, 6, 2);
+}
+
+fn gru_or_rnn_loss(kind: CellKind, case: &CellCase, params: &CellParams<f64>) -> f64 {
+    let step_len = case.batch * case.input;
+    let mut loss = 0.0;
+    let final_h: Vec<f64>;
+    match kind {
+        CellKind::Gru => {
+            let mut tape = GruTape::new(case.input, case.hidden);
+            tape.reset(case.batch, case.steps, &case.h0).unwrap();
+            for t in 0..case.steps {
+                let h = tape.step(params, &case.x[t * step_len..(t + 1) * step_len]).unwrap();
+                loss += dot(h, &case.w[t * h.len()..(t + 1) * h.len()]);
+            }
+            final_h = tape.h(case.steps).to_vec();
+        }
+        _ => {
+            let mut tape = RnnTape::new(case.input, case.hidden);
+            tape.reset(case.batch, case.steps, &case.h0).unwrap();
+            for t in 0..case.steps {
+                let h = tape.step(params, &case.x[t * step_len..(t + 1) * step_len]).unwrap();
+                loss += dot(h, &case.w[t * h.len()..(t + 1) * h.len()]);
+            }
+            final_h = tape.h(case.steps).to_vec();
+        }
+    }
+    loss + dot(&final_h, &case.u) + 0.5 * dot(&final_h, &final_h)
+}
+
+fn check_gru_or_rnn(kind: CellKind, batch: usize, steps: usize, seed: u64) {
+    let (n_in, n_h) = (3, 4);
+    let case = CellCase::new(batch, steps, n_in, n_h, seed);
+    let params = CellParams::<f64>::init(kind, n_in, n_h, &mut crate::rng::stream(seed, "params"));
+    let mut grads = CellParams::zeros(kind, n_in, n_h);
+    let mut dx = vec![0.0; steps * batch * n_in];
+    let dh0 = match kind {
+        CellKind::Gru => {
+            let mut tape = GruTape::new(n_in, n_h);
+            tape.reset(batch, steps, &case.h0).unwrap();
+            for t in 0..steps {
+                tape.step(&params, &case.x[t * batch * n_in..(t + 1) * batch * n_in]).unwrap();
+            }
+            let dh_final: Vec<f64> = tape.h(steps).iter().zip(&case.u).map(|(h, u)| h + u).collect();
+            tape.backward(&params, &case.w, &dh_final, &mut grads, Some(&mut dx)).unwrap();
+            tape.initial_state_grad().to_vec()
+        }
+        _ => {
+            let mut tape = RnnTape::new(n_in, n_h);
+            tape.reset(batch, steps, &case.h0).unwrap();
+            for t in 0..steps {
+                tape.step(&params, &case.x[t * batch * n_in..(t + 1) * batch * n_in]).unwrap();
+            }
+            let dh_final: Vec<f64> = tape.h(steps).iter().zip(&case.u).map(|(h, u)| h + u).collect();
+            tape.backward(&params, &case.w, &dh_final, &mut grads, Some(&mut dx)).unwrap();
+            tape.initial_state_grad().to_vec()
+        }
+    };
+
+    let grads_list: Vec<Vec<f64>> = grads.tensors().iter().map(|t| t.to_vec()).collect();
+    check_all(&params, &grads_list, |p| p.tensors_mut().into_iter().collect(), |p| gru_or_rnn_loss(kind, &case, p), &format!("{kind:?}"));
+    check_all(
+        &case_inputs(&case),
+        &[dx, dh0],
+        |c| vec![c.x.as_mut_slice(), c.h0.as_mut_slice()],
+        |c| gru_or_rnn_loss(kind, &c.to_case(&case), &params),
+        &format!("{kind:?} inputs"),
+    );
+}
+
+#[test]
+fn gru_gradient_batched() {
+    check_gru_or_rnn(CellKind::Gru, 3, 5, 3);
+}
+
+#[test]
+fn gru_gradient_batch_one() {
+    check_gru_or_rnn(CellKind::Gru, 1, 6, 4);
+}
+
+#[test]
+fn rnn_gradient_batched() {
+    check_gru_or_rnn(CellKind::RnnTanh, 3, 5, 5);
+}
+
+#[test]
+fn rnn_gradient_batch_one() {
+    check_gru_or_rnn(CellKind::RnnTanh, 1, 6, 6);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two-region network: loss = Σ wq·q + Σ wp·p + Σ wf·h_final + ½ Σ c_final² over both regions.
+
+struct TwoRegionCase {
+    batch: usize,
+    steps: usize,
+    inputs: Vec<f64>,
+    state: TwoRegionState<f64>,
+    wq: Vec<f64>,
+    wp: Vec<f64>,
+    wf_ofc: Vec<f64>,
+    wf_str: Vec<f64>,
+    /// Multiplies the final-state terms (0 leaves only the output terms).
+    final_weight: f64,
+}
+
+const H1: usize = 3;
+const H2: usize = 4;
+
+impl TwoRegionCase {
+    fn new(batch: usize, steps: usize, seed: u64) -> Self {
+        let rows = batch * steps;
+        TwoRegionCase {
+            batch,
+            steps,
+            inputs: random(rows * 4, seed, "inputs"),
+            state: TwoRegionState::uniform(batch, H1, H2, &mut crate::rng::stream(seed, "state")),
+            wq: random(rows * 4, seed, "wq"),
+            wp: random(rows * 6, seed, "wp"),
+            wf_ofc: random(batch * H1, seed, "wf_ofc"),
+            wf_str: random(batch * H2, seed, "wf_str"),
+            final_weight: 1.0,
+        }
+    }
+
+    fn loss(&self, params: &TwoRegionParams<f64>, state: &TwoRegionState<f64>) -> f64 {
+        let mut tape = TwoRegionTape::new(H1, H2);
+        tape.forward_batch(params, &self.inputs, self.steps, state).unwrap();
+        let f = tape.final_state();
+        let final_terms = dot(&f.h_ofc, &self.wf_ofc) + dot(&f.h_str, &self.wf_str) + 0.5 * dot(&f.c_ofc, &f.c_ofc) + 0.5 * dot(&f.c_str, &f.c_str);
+        dot(tape.q(), &self.wq) + dot(tape.p(), &self.wp) + self.final_weight * final_terms
+    }
+
+    fn gradients(&self, params: &TwoRegionParams<f64>) -> (TwoRegionParams<f64>, TwoRegionState<f64>) {
+        let mut tape = TwoRegionTape::new(H1, H2);
+        tape.forward_batch(params, &self.inputs, self.steps, &self.state).unwrap();
+        let f = tape.final_state();
+        let scale = |v: &[f64]| v.iter().map(|x| x * self.final_weight).collect::<Vec<f64>>();
+        let d_final = TwoRegionState { batch: self.batch, h_ofc: scale(&self.wf_ofc), c_ofc: scale(&f.c_ofc), h_str: scale(&self.wf_str), c_str: scale(&f.c_str) };
+        let mut grads = TwoRegionParams::zeros(H1, H2);
+        tape.backward(params, &self.wq, &self.wp, Some(&d_final), &mut grads).unwrap();
+        (grads, tape.initial_state_grad())
+    }
+}
+
+fn check_two_region(case: &TwoRegionCase, params: &TwoRegionParams<f64>, label: &str) -> TwoRegionParams<f64> {
+    let (grads, d_state) = case.gradients(params);
+    let grads_list: Vec<Vec<f64>> = grads.tensors().iter().map(|t| t.to_vec()).collect();
+    check_all(params, &grads_list, |p| p.tensors_mut(), |p| case.loss(p, &case.state), label);
+
+    let state_grads = vec![d_state.h_ofc, d_state.c_ofc, d_state.h_str, d_state.c_str];
+    check_all(
+        &case.state,
+        &state_grads,
+        |s| vec![s.h_ofc.as_mut_slice(), s.c_ofc.as_mut_slice(), s.h_str.as_mut_slice(), s.c_str.as_mut_slice()],
+        |s| case.loss(params, s),
+        &format!("{label} initial state"),
+    );
+    grads
+}
+
+#[test]
+fn two_region_gradient_batched() {
+    let params = TwoRegionParams::<f64>::init(H1, H2, 7);
+    check_two_region(&TwoRegionCase::new(3, 5, 7), &params, "two-region B=3");
+}
+
+#[test]
+fn two_region_gradient_batch_one() {
+    let params = TwoRegionParams::<f64>::init(H1, H2, 8);
+    check_two_region(&TwoRegionCase::new(1, 7, 8), &params, "two-region B=1");
+}
+
+#[test]
+fn two_region_str_loss_reaches_ofc() {
+    // Only the STR outputs carry loss, so every OFC gradient comes through the logits q[0..3].
+    let params = TwoRegionParams::<f64>::init(H1, H2, 9);
+    let mut case = TwoRegionCase::new(2, 5, 9);
+    case.wq.iter_mut().for_each(|w| *w = 0.0);
+    case.final_weight = 0.0;
+    let grads = check_two_region(&case, &params, "STR→OFC");
+    assert!(grads.rnn1.w_hh.iter().any(|g| g.abs() > 1e-6), "OFC got no gradient from the STR loss");
+    // The integration output q[3] does not feed the STR, so its head row gets nothing.
+    assert!(grads.linear1.weight[3 * H1..4 * H1].iter().all(|&g| g == 0.0));
+    assert_eq!(grads.linear1.bias[3], 0.0);
+}
+
+#[test]
+fn truncated_window_matches_constant_start() {
+    // Window 1 runs from a random state; window 2 starts from its final state. The window-2
+    // gradient must equal the finite differences of window 2 alone with that start held fixed,
+    // and differ from the full-BPTT gradient through both windows.
+    let params = TwoRegionParams::<f64>::init(H1, H2, 10);
+    let first = TwoRegionCase::new(1, 4, 10);
+    let mut tape = TwoRegionTape::new(H1, H2);
+    tape.forward_batch(&params, &first.inputs, first.steps, &first.state).unwrap();
+    let carried = tape.final_state();
+
+    let mut second = TwoRegionCase::new(1, 4, 11);
+    second.state = carried;
+    let truncated = check_two_region(&second, &params, "truncated window");
+
+    let full_loss = |p: &TwoRegionParams<f64>| {
+        let mut tape = TwoRegionTape::new(H1, H2);
+        tape.forward_batch(p, &first.inputs, first.steps, &first.state).unwrap();
+        second.loss(p, &tape.final_state())
+    };
+    let mut plus = params.clone();
+    plus.rnn1.w_hh[0] += EPS;
+    let mut minus = params.clone();
+    minus.rnn1.w_hh[0] -= EPS;
+    let full = (full_loss(&plus) - full_loss(&minus)) / (2.0 * EPS);
+    assert!((full - truncated.rnn1.w_hh[0]).abs() > 1e-6, "full {full} equals truncated {}", truncated.rnn1.w_hh[0]);
+}

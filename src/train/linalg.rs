@@ -1,0 +1,162 @@
+//! Row-major matrix products for BPTT.
+//!
+//! Batched products go to `matrixmultiply` (single-threaded, so the reduction order and the
+//! result bytes do not depend on the thread count). A batch of one row goes to the
+//! matrix–vector kernels below instead, because `matrixmultiply` packs the whole weight matrix
+//! on every call, which costs more than the product itself at batch 1.
+
+use super::real::Real;
+
+/// Lanes of independent partial sums in [`dot`], so the loop vectorises without reassociating.
+const LANES: usize = 8;
+
+/// Returns `Σ a_i b_i`, summed in a fixed order (eight interleaved partial sums, then the tail).
+pub fn dot<T: Real>(a: &[T], b: &[T]) -> T {
+    debug_assert_eq!(a.len(), b.len());
+    let mut partial = [T::ZERO; LANES];
+    let chunks = a.len() / LANES;
+    for (ca, cb) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
+        for lane in 0..LANES {
+            partial[lane] += ca[lane] * cb[lane];
+        }
+    }
+
+    let mut sum = T::ZERO;
+    for p in partial {
+        sum += p;
+    }
+    for i in chunks * LANES..a.len() {
+        sum += a[i] * b[i];
+    }
+    sum
+}
+
+/// Computes `y ← y + α x`.
+pub fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
+    debug_assert_eq!(x.len(), y.len());
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        *yi += alpha * xi;
+    }
+}
+
+/// Computes `C ← A Wᵀ + β C` with `A` m × k, `W` n × k (a PyTorch weight, one row per output)
+/// and `C` m × n, all row-major. With `β = 0`, `C` is overwritten without being read.
+pub fn matmul_a_wt<T: Real>(m: usize, k: usize, n: usize, a: &[T], w: &[T], beta: T, c: &mut [T]) {
+    assert!(a.len() >= m * k && w.len() >= n * k && c.len() >= m * n, "matmul_a_wt: buffer too small");
+    if m == 1 {
+        for (j, cj) in c[..n].iter_mut().enumerate() {
+            let product = dot(&w[j * k..(j + 1) * k], &a[..k]);
+            *cj = if beta == T::ZERO { product } else { product + beta * *cj };
+        }
+        return;
+    }
+
+    // SAFETY: the assert above bounds every index the strides reach, and `c` is a distinct
+    // mutable borrow, so it cannot alias `a` or `w`.
+    unsafe {
+        T::gemm(m, k, n, T::ONE, a.as_ptr(), k as isize, 1, w.as_ptr(), 1, k as isize, beta, c.as_mut_ptr(), n as isize, 1);
+    }
+}
+
+/// Computes `C ← A W + β C` with `A` m × k, `W` k × n and `C` m × n, all row-major. This is the
+/// backward product `∂L/∂z = ∂L/∂a · W` of a layer `a = z Wᵀ`.
+pub fn matmul_a_w<T: Real>(m: usize, k: usize, n: usize, a: &[T], w: &[T], beta: T, c: &mut [T]) {
+    assert!(a.len() >= m * k && w.len() >= k * n && c.len() >= m * n, "matmul_a_w: buffer too small");
+    if m == 1 {
+        let c = &mut c[..n];
+        if beta == T::ZERO {
+            c.fill(T::ZERO);
+        } else if beta != T::ONE {
+            c.iter_mut().for_each(|v| *v *= beta);
+        }
+        for (r, &scale) in a[..k].iter().enumerate() {
+            if scale != T::ZERO {
+                axpy(scale, &w[r * n..(r + 1) * n], c);
+            }
+        }
+        return;
+    }
+
+    // SAFETY: as in `matmul_a_wt`.
+    unsafe {
+        T::gemm(m, k, n, T::ONE, a.as_ptr(), k as isize, 1, w.as_ptr(), n as isize, 1, beta, c.as_mut_ptr(), n as isize, 1);
+    }
+}
+
+/// Computes `C ← C + Aᵀ B` with `A` r × m, `B` r × n and `C` m × n, all row-major: the weight
+/// gradient `Σ_rows δ_rowᵀ z_row` of a layer over all time steps and batch items at once.
+pub fn accumulate_at_b<T: Real>(r: usize, m: usize, n: usize, a: &[T], b: &[T], c: &mut [T]) {
+    assert!(a.len() >= r * m && b.len() >= r * n && c.len() >= m * n, "accumulate_at_b: buffer too small");
+    if r == 0 {
+        return;
+    }
+
+    // SAFETY: as in `matmul_a_wt`.
+    unsafe {
+        T::gemm(m, r, n, T::ONE, a.as_ptr(), 1, m as isize, b.as_ptr(), n as isize, 1, T::ONE, c.as_mut_ptr(), n as isize, 1);
+    }
+}
+
+/// Adds the column sums of the r × n row-major matrix `a` to `c` (a bias gradient).
+pub fn accumulate_column_sums<T: Real>(r: usize, n: usize, a: &[T], c: &mut [T]) {
+    for row in a[..r * n].chunks_exact(n) {
+        axpy(T::ONE, row, &mut c[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(m: usize, k: usize, n: usize, a: &[f64], b: impl Fn(usize, usize) -> f64) -> Vec<f64> {
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k).map(|l| a[i * k + l] * b(l, j)).sum();
+            }
+        }
+        c
+    }
+
+    fn values(len: usize, shift: f64) -> Vec<f64> {
+        (0..len).map(|i| ((i as f64) * 0.37 + shift).sin()).collect()
+    }
+
+    #[test]
+    fn products_match_naive_for_batch_one_and_many() {
+        for m in [1, 3] {
+            let (k, n) = (11, 5);
+            let a = values(m * k, 0.1);
+            let w = values(n * k, 0.7);
+            let mut c = vec![1.0; m * n];
+            matmul_a_wt(m, k, n, &a, &w, 0.5, &mut c);
+            let expected = naive(m, k, n, &a, |l, j| w[j * k + l]);
+            for (got, want) in c.iter().zip(&expected) {
+                assert!((got - (want + 0.5)).abs() < 1e-12);
+            }
+
+            let v = values(k * n, 0.3);
+            let mut d = vec![2.0; m * n];
+            matmul_a_w(m, k, n, &a, &v, 0.0, &mut d);
+            let expected = naive(m, k, n, &a, |l, j| v[l * n + j]);
+            for (got, want) in d.iter().zip(&expected) {
+                assert!((got - want).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn transposed_accumulation_matches_naive() {
+        let (r, m, n) = (7, 4, 3);
+        let a = values(r * m, 0.2);
+        let b = values(r * n, 0.9);
+        let mut c = vec![1.0; m * n];
+        accumulate_at_b(r, m, n, &a, &b, &mut c);
+        for i in 0..m {
+            for j in 0..n {
+                let want: f64 = 1.0 + (0..r).map(|l| a[l * m + i] * b[l * n + j]).sum::<f64>();
+                assert!((c[i * n + j] - want).abs() < 1e-12);
+            }
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! LSTM forward and exact backward through time, batched, with a tape of per-step caches.
+//!
+//! Forward, per step t and batch row: `a = W_ih x_t + b_ih + W_hh h_t + b_hh` (one fused
+//! product for the four gate blocks), `i, f, o = σ(a_i, a_f, a_o)`, `g = tanh(a_g)`,
+//! `c_{t+1} = f c_t + i g`, `h_{t+1} = o tanh(c_{t+1})`.
+//!
+//! Backward, with `dh` and `dc` the gradients arriving at `h_{t+1}` and `c_{t+1}`:
+//! `dc += dh o (1 − tanh²c_{t+1})`, then `da_i = dc g i(1−i)`, `da_f = dc c_t f(1−f)`,
+//! `da_g = dc i (1−g²)`, `da_o = dh tanh(c_{t+1}) o(1−o)`, and the carries
+//! `dc_t = dc f`, `dh_t = W_hhᵀ da`. The weight gradients of all steps are summed at the end as
+//! one product `daᵀ [x | h]` over every (step, row).
+
+use super::linalg::{accumulate_at_b, accumulate_column_sums, matmul_a_w, matmul_a_wt};
+use super::params::{CellKind, CellParams};
+use super::real::Real;
+use crate::error::{Error, Result};
+
+/// Per-step caches of an LSTM layer over one window of up to `capacity` steps for `batch`
+/// sequences. Buffers are allocated in [`reset`](Self::reset) and reused, so stepping and the
+/// backward pass allocate nothing.
+///
+/// Layouts are time-major: step t, batch row b, unit j is at `(t·B + b)·H + j`. `h` and `c`
+/// hold `steps + 1` states, the window's initial state first.
+#[derive(Debug, Clone, Default)]
+pub struct LstmTape<T> {
+    input: usize,
+    hidden: usize,
+    batch: usize,
+    capacity: usize,
+    steps: usize,
+    consumed: bool,
+    x: Vec<T>,
+    h: Vec<T>,
+    c: Vec<T>,
+    /// Gate activations (i, f, g, o) per step; the backward pass overwrites them with the
+    /// gradients of the pre-activations.
+    gates: Vec<T>,
+    tanh_c: Vec<T>,
+    bias: Vec<T>,
+    dh: Vec<T>,
+    dc: Vec<T>,
+}
+
+impl<T: Real> LstmTape<T> {
+    /// An empty tape for a layer with `input` inputs and `hidden` units.
+    pub fn new(input: usize, hidden: usize) -> Self {
+        LstmTape { input, hidden, ..Default::default() }
+    }
+
+    /// Starts a window of at most `capacity` steps for `batch` sequences from the constant state
+    /// `(h0, c0)` (each B × H). The window's graph starts here: no gradient flows further back.
+    pub fn reset(&mut self, batch: usize, capacity: usize, h0: &[T], c0: &[T]) -> Result<()> {
+        let state = batch * self.hidden;
+        if batch == 0 {
+            return Err(Error::invalid("batch size", "is 0, expected at least 1"));
+        }
+        if h0.len() != state || c0.len() != state {
+            return Err(Error::invalid(
+                "initial LSTM state",
+                format!("h has {} and c has {} values, expected batch × hidden = {state} each", h0.len(), c0.len()),
+            ));
+        }
+
+        self.batch = batch;
+        self.capacity = capacity;
+        self.steps = 0;
+        self.consumed = false;
+        grow(&mut self.x, capacity * batch * self.input);
+        grow(&mut self.h, (capacity + 1) * state);
+        grow(&mut self.c, (capacity + 1) * state);
+        grow(&mut self.gates, capacity * batch * 4 * self.hidden);
+        grow(&mut self.tanh_c, capacity * state);
+        grow(&mut self.bias, 4 * self.hidden);
+        grow(&mut self.dh, state);
+        grow(&mut self.dc, state);
+        self.h[..state].copy_from_slice(h0);
+        self.c[..state].copy_from_slice(c0);
+        Ok(())
+    }
+
+    /// Number of steps taken since the last reset.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// Batch size of the current window.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// Hidden state after `t` steps (t = 0 is the initial state), B × H.
+    pub fn h(&self, t: usize) -> &[T] {
+        let state = self.batch * self.hidden;
+        &self.h[t * state..(t + 1) * state]
+    }
+
+    /// Cell state after `t` steps (t = 0 is the initial state), B × H.
+    pub fn c(&self, t: usize) -> &[T] {
+        let state = self.batch * self.hidden;
+        &self.c[t * state..(t + 1) * state]
+    }
+
+    /// Hidden states after steps 1..=steps, (steps·B) × H, for a head applied to all steps.
+    pub fn h_outputs(&self) -> &[T] {
+        let state = self.batch * self.hidden;
+        &self.h[state..(self.steps + 1) * state]
+    }
+
+    /// Takes one step with input `x` (B × I) and returns the new hidden state (B × H).
+    pub fn step(&mut self, params: &CellParams<T>, x: &[T]) -> Result<&[T]> {
+        self.check_params(params)?;
+        let (b, n_in, n_h) = (self.batch, self.input, self.hidden);
+        let rows = 4 * n_h;
+        let t = self.steps;
+        if t >= self.capacity {
+            return Err(Error::invalid("LSTM step", format!("window is full at {} steps; reset it first", self.capacity)));
+        }
+        if x.len() != b * n_in {
+            return Err(Error::invalid("LSTM input", format!("has {} values, expected batch × inputs = {}", x.len(), b * n_in)));
+        }
+
+        let x_t = &mut self.x[t * b * n_in..(t + 1) * b * n_in];
+        x_t.copy_from_slice(x);
+
+        // Fused gate pre-activations: bias, then the input and recurrent products.
+        for (sum, (&bi, &bh)) in self.bias.iter_mut().zip(params.b_ih.iter().zip(&params.b_hh)) {
+            *sum = bi + bh;
+        }
+        let gates_t = &mut self.gates[t * b * rows..(t + 1) * b * rows];
+        for row in gates_t.chunks_exact_mut(rows) {
+            row.copy_from_slice(&self.bias[..rows]);
+        }
+        let state = b * n_h;
+        let h_prev = &self.h[t * state..(t + 1) * state];
+        matmul_a_wt(b, n_in, rows, x_t, &params.w_ih, T::ONE, gates_t);
+        matmul_a_wt(b, n_h, rows, h_prev, &params.w_hh, T::ONE, gates_t);
+
+        // Activations and the state update.
+        let (c_before, c_after) = self.c.split_at_mut((t + 1) * state);
+        let c_prev = &c_before[t * state..];
+        let c_next = &mut c_after[..state];
+        let h_next = &mut self.h[(t + 1) * state..(t + 2) * state];
+        let tanh_c = &mut self.tanh_c[t * state..(t + 1) * state];
+        for r in 0..b {
+            let g_row = &mut gates_t[r * rows..(r + 1) * rows];
+            for j in 0..n_h {
+                let i = g_row[j].sigmoid();
+                let f = g_row[n_h + j].sigmoid();
+                let g = g_row[2 * n_h + j].tanh();
+                let o = g_row[3 * n_h + j].sigmoid();
+                g_row[j] = i;
+                g_row[n_h + j] = f;
+                g_row[2 * n_h + j] = g;
+                g_row[3 * n_h + j] = o;
+
+                let idx = r * n_h + j;
+                let c = f * c_prev[idx] + i * g;
+                let tc = c.tanh();
+                c_next[idx] = c;
+                tanh_c[idx] = tc;
+                h_next[idx] = o * tc;
+            }
+        }
+
+        self.steps += 1;
+        Ok(&self.h[(t + 1) * state..(t + 2) * state])
+    }
+
+    /// Backpropagates through every step of the window once.
+    ///
+    /// `dh_out` ((steps·B) × H) is the loss gradient with respect to each step's output
+    /// `h_{t+1}` from outside the recurrence (heads, losses); `dh_final` and `dc_final` (B × H)
+    /// are gradients with respect to the last state. Parameter gradients are added to `grads`;
+    /// `dx`, when given ((steps·B) × I), receives the gradient with respect to each input.
+    /// Afterwards [`initial_state_grad`](Self::initial_state_grad) holds `∂L/∂(h_0, c_0)`.
+    pub fn backward(
+        &mut self,
+        params: &CellParams<T>,
+        dh_out: &[T],
+        dh_final: &[T],
+        dc_final: &[T],
+        grads: &mut CellParams<T>,
+        mut dx: Option<&mut [T]>,
+    ) -> Result<()> {
+        self.check_params(params)?;
+        if grads.kind != CellKind::Lstm || grads.input != self.input || grads.hidden != self.hidden {
+            return Err(Error::invalid("LSTM gradient", "has a different shape from the layer"));
+        }
+        if self.consumed {
+            return Err(Error::invalid("LSTM backward", "already ran on this window; run the forward pass again"));
+        }
+        let (b, n_in, n_h, n) = (self.batch, self.input, self.hidden, self.steps);
+        let rows = 4 * n_h;
+        let state = b * n_h;
+        check_len("dh_out", dh_out.len(), n * state)?;
+        check_len("dh_final", dh_final.len(), state)?;
+        check_len("dc_final", dc_final.len(), state)?;
+        if let Some(dx) = dx.as_deref() {
+            check_len("dx", dx.len(), n * b * n_in)?;
+        }
+        self.consumed = true;
+
+        self.dh[..state].copy_from_slice(dh_final);
+        self.dc[..state].copy_from_slice(dc_final);
+        for t in (0..n).rev() {
+            let gates_t = &mut self.gates[t * b * rows..(t + 1) * b * rows];
+            let tanh_c = &self.tanh_c[t * state..(t + 1) * state];
+            let c_prev = &self.c[t * state..(t + 1) * state];
+            let dh_step = &dh_out[t * state..(t + 1) * state];
+
+            // Gate pre-activation gradients, written over the activations.
+            for r in 0..b {
+                let g_row = &mut gates_t[r * rows..(r + 1) * rows];
+                for j in 0..n_h {
+                    let idx = r * n_h + j;
+                    let (i, f, g, o) = (g_row[j], g_row[n_h + j], g_row[2 * n_h + j], g_row[3 * n_h + j]);
+                    let tc = tanh_c[idx];
+                    let dh = self.dh[idx] + dh_step[idx];
+                    let dc = self.dc[idx] + dh * o * (T::ONE - tc * tc);
+
+                    g_row[j] = dc * g * i * (T::ONE - i);
+                    g_row[n_h + j] = dc * c_prev[idx] * f * (T::ONE - f);
+                    g_row[2 * n_h + j] = dc * i * (T::ONE - g * g);
+                    g_row[3 * n_h + j] = dh * tc * o * (T::ONE - o);
+                    self.dc[idx] = dc * f;
+                }
+            }
+
+            // Carries to the previous step.
+            matmul_a_w(b, rows, n_h, gates_t, &params.w_hh, T::ZERO, &mut self.dh[..state]);
+            if let Some(dx) = dx.as_deref_mut() {
+                matmul_a_w(b, rows, n_in, gates_t, &params.w_ih, T::ZERO, &mut dx[t * b * n_in..(t + 1) * b * n_in]);
+            }
+        }
+
+        // Weight and bias gradients of all steps at once.
+        let da = &self.gates[..n * b * rows];
+        accumulate_at_b(n * b, rows, n_in, da, &self.x[..n * b * n_in], &mut grads.w_ih);
+        accumulate_at_b(n * b, rows, n_h, da, &self.h[..n * state], &mut grads.w_hh);
+        accumulate_column_sums(n * b, rows, da, &mut grads.b_ih);
+        accumulate_column_sums(n * b, rows, da, &mut grads.b_hh);
+        Ok(())
+    }
+
+    /// Gradients `(∂L/∂h_0, ∂L/∂c_0)` (B × H each) left by the last backward pass.
+    pub fn initial_state_grad(&self) -> (&[T], &[T]) {
+        let state = self.batch * self.hidden;
+        (&self.dh[..state], &self.dc[..state])
+    }
+
+    fn check_params(&self, params: &CellParams<T>) -> Result<()> {
+        if params.kind != CellKind::Lstm || params.input != self.input || params.hidden != self.hidden {
+            return Err(Error::invalid(
+                "LSTM parameters",
+                format!(
+                    "are a {:?} cell with {} inputs and {} units, expected an LSTM with {} inputs and {} units",
+                    params.kind, params.input, params.hidden, self.input, self.hidden
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Grows `buffer` to at least `len` elements; never shrinks, so a smaller window reuses it.
+pub(crate) fn grow<T: Real>(buffer: &mut Vec<T>, len: usize) {
+    if buffer.len() < len {
+        buffer.resize(len, T::ZERO);
+    }
+}
+
+pub(crate) fn check_len(what: &str, got: usize, expected: usize) -> Result<()> {
+    if got != expected {
+        return Err(Error::invalid(what, format!("has {got} values, expected {expected}")));
+    }
+    Ok(())
+}
