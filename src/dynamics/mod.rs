@@ -3,3 +3,4 @@
 
 pub mod cluster;
 pub mod pca;
+pub mod slow_manifold;
