@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 pub mod behavior;
 pub mod common;
+pub mod inspect;
 pub mod simulate;
 pub mod train;
 
@@ -29,6 +30,9 @@ pub struct Cli {
 /// The subcommands, one module each.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Print what a model file contains: architecture, sizes, tensors and metadata.
+    Inspect(inspect::InspectArgs),
+
     /// Train one two-region network on the wagering task with a curriculum.
     Train(train::TrainArgs),
 
@@ -45,6 +49,7 @@ pub fn run() -> anyhow::Result<()> {
     init_logging(cli.verbose, cli.quiet);
 
     match &cli.command {
+        Command::Inspect(args) => inspect::run(args),
         Command::Train(args) => train::run(args, cli.quiet),
         Command::Simulate(args) => simulate::run(args, cli.quiet),
         Command::Behavior(args) => behavior::run(args, cli.quiet),
