@@ -1,2 +1,4 @@
 //! Dynamical-systems analyses of a [`RecurrentMap`](crate::model::RecurrentMap): fixed and
 //! slow points, Jacobian spectra, PCA, slow manifolds and flow fields.
+
+pub mod spectrum;
