@@ -1,15 +1,20 @@
 //! Newton polishing of a point where `q` is already small.
 //!
-//! Each step solves `(J − I) δ = −r` with an LU factorisation and halves the step until `q`
-//! decreases, so a step is accepted only when it improves `q`. Near an attractor with
-//! `|λ|` close to 1 this converges quadratically where L-BFGS crawls.
+//! Each step solves `(J − I) δ = −r` with an LU factorisation. Step sizes are chosen by
+//! Deuflhard's natural monotonicity test (the restricted form of his NLEQ-ERR method): a
+//! damped step `x + s δ` is accepted when the simplified Newton correction at the new point,
+//! `δ̄ = −(J − I)⁻¹ r(x + s δ)` with the same factorisation, satisfies `‖δ̄‖ ≤ (1 − s/4)‖δ‖`,
+//! and `s` is halved otherwise. Unlike a test on `q`, this test is invariant to rescaling the
+//! equations, so it keeps full steps near attractors with `|λ|` close to 1, where `J − I` is
+//! nearly singular and a curved slow manifold makes `q` rise along good steps. The point with
+//! the lowest `q` seen is returned, so polishing never makes a point worse.
 
 use nalgebra::{DMatrix, DVector};
 
 use super::problem::ResidualProblem;
 use crate::model::RecurrentMap;
 
-/// Maximum number of step halvings tried per Newton step.
+/// Maximum number of step halvings per Newton step (smallest step scale 2⁻¹⁰).
 const MAX_HALVINGS: usize = 10;
 
 /// Below this `q` (residual about 1e-16, the f64 rounding level of states of order 1) further
@@ -21,39 +26,41 @@ const Q_FLOOR: f64 = 1e-32;
 pub struct NewtonOutcome {
     /// Accepted Newton steps.
     pub steps: usize,
-    /// `q` at the final point.
+    /// `q` at the returned point.
     pub q: f64,
 }
 
-/// Runs at most `max_steps` Newton steps from `x` (updated in place) whose `q` is `q`.
-/// Stops early when a step fails to decrease `q`, when `J − I` is singular, or when `q`
-/// reaches the rounding floor.
+/// Runs at most `max_steps` damped Newton steps from `x`, whose `q` is `q`, and leaves in `x`
+/// the iterate with the lowest `q`. Stops early when no step scale passes the monotonicity
+/// test, when `J − I` is singular, or when `q` reaches the rounding floor.
 pub fn polish(
     map: &dyn RecurrentMap,
     input: &[f64],
     x: &mut [f64],
-    mut q: f64,
+    q: f64,
     max_steps: usize,
 ) -> NewtonOutcome {
     let problem = ResidualProblem::new(map, input);
     let n = x.len();
+    let mut current = x.to_vec();
     let mut residual = vec![0.0; n];
     let mut trial = vec![0.0; n];
     let mut trial_residual = vec![0.0; n];
+    let mut best_q = q;
     let mut steps = 0;
 
-    while steps < max_steps && q > Q_FLOOR {
-        problem.residual(x, &mut residual);
-
-        let mut system: DMatrix<f64> = map.jacobian(x, input);
+    problem.residual(&current, &mut residual);
+    while steps < max_steps && best_q > Q_FLOOR {
+        let mut system: DMatrix<f64> = map.jacobian(&current, input);
         for i in 0..n {
             system[(i, i)] -= 1.0;
         }
-        let rhs = -DVector::from_column_slice(&residual);
-        let Some(delta) = system.lu().solve(&rhs) else {
+        let lu = system.lu();
+        let Some(delta) = lu.solve(&-DVector::from_column_slice(&residual)) else {
             break;
         };
-        if !delta.iter().all(|d| d.is_finite()) {
+        let delta_norm = delta.norm();
+        if !delta_norm.is_finite() {
             break;
         }
 
@@ -61,12 +68,21 @@ pub fn polish(
         let mut scale = 1.0;
         for _ in 0..=MAX_HALVINGS {
             for i in 0..n {
-                trial[i] = x[i] + scale * delta[i];
+                trial[i] = current[i] + scale * delta[i];
             }
             let trial_q = problem.residual(&trial, &mut trial_residual);
-            if trial_q < q {
-                x.copy_from_slice(&trial);
-                q = trial_q;
+            let simplified = lu.solve(&-DVector::from_column_slice(&trial_residual));
+            let passes = match simplified {
+                Some(correction) => correction.norm() <= (1.0 - scale / 4.0) * delta_norm,
+                None => false,
+            };
+            if trial_q.is_finite() && passes {
+                current.copy_from_slice(&trial);
+                residual.copy_from_slice(&trial_residual);
+                if trial_q < best_q {
+                    best_q = trial_q;
+                    x.copy_from_slice(&current);
+                }
                 accepted = true;
                 break;
             }
@@ -78,5 +94,5 @@ pub fn polish(
         steps += 1;
     }
 
-    NewtonOutcome { steps, q }
+    NewtonOutcome { steps, q: best_q }
 }

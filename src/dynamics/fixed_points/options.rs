@@ -26,7 +26,7 @@ pub struct FixedPointOptions {
     /// L-BFGS stops once `q` falls below this value and Newton polishing takes over
     /// (default 1e-6), because L-BFGS crawls near attractors with `|λ|` close to 1.
     pub newton_threshold: f64,
-    /// Maximum number of Newton steps per polishing phase (default 8). Zero disables
+    /// Maximum number of Newton steps per polishing phase (default 20). Zero disables
     /// polishing.
     pub newton_steps: usize,
     /// Seconds per step, for speeds and time constants in seconds (default 1).
@@ -45,7 +45,7 @@ impl Default for FixedPointOptions {
             max_iterations: 500,
             lbfgs_memory: 10,
             newton_threshold: 1e-6,
-            newton_steps: 8,
+            newton_steps: 20,
             dt: 1.0,
             n_eigenvectors: 3,
         }
