@@ -17,10 +17,6 @@ use crate::model::RecurrentMap;
 /// Maximum number of step halvings per Newton step (smallest step scale 2⁻¹⁰).
 const MAX_HALVINGS: usize = 10;
 
-/// Below this `q` (residual about 1e-16, the f64 rounding level of states of order 1) further
-/// steps cannot improve the point.
-const Q_FLOOR: f64 = 1e-32;
-
 /// Result of [`polish`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NewtonOutcome {
@@ -31,14 +27,15 @@ pub struct NewtonOutcome {
 }
 
 /// Runs at most `max_steps` damped Newton steps from `x`, whose `q` is `q`, and leaves in `x`
-/// the iterate with the lowest `q`. Stops early when no step scale passes the monotonicity
-/// test, when `J − I` is singular, or when `q` reaches the rounding floor.
+/// the iterate with the lowest `q`. Stops early once `q ≤ target`, when no step scale passes
+/// the monotonicity test, or when `J − I` is singular.
 pub fn polish(
     map: &dyn RecurrentMap,
     input: &[f64],
     x: &mut [f64],
     q: f64,
     max_steps: usize,
+    target: f64,
 ) -> NewtonOutcome {
     let problem = ResidualProblem::new(map, input);
     let n = x.len();
@@ -50,7 +47,7 @@ pub fn polish(
     let mut steps = 0;
 
     problem.residual(&current, &mut residual);
-    while steps < max_steps && best_q > Q_FLOOR {
+    while steps < max_steps && best_q > target {
         let mut system: DMatrix<f64> = map.jacobian(&current, input);
         for i in 0..n {
             system[(i, i)] -= 1.0;
