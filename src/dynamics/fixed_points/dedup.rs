@@ -14,8 +14,8 @@ pub struct Group {
 }
 
 /// Groups `points` (with their `q` values) into unique points within Euclidean distance
-/// `radius`. Groups come out in order of their representative's `q`; ties in `q` are broken
-/// by index, so the result does not depend on thread scheduling.
+/// `radius`. Groups come out in order of their representative's `q`, and ties in `q` are
+/// broken by index, so the result does not depend on thread scheduling.
 pub fn deduplicate(points: &[Vec<f64>], q: &[f64], radius: f64) -> Vec<Group> {
     debug_assert_eq!(points.len(), q.len());
     let mut order: Vec<usize> = (0..points.len()).collect();
@@ -82,7 +82,7 @@ mod tests {
 
     #[test]
     fn candidate_joins_nearest_group() {
-        // Kept points at 0 and 1.5e-3; the candidate at 0.9e-3 is within the radius of both
+        // Kept points are at 0 and 1.5e-3. The candidate at 0.9e-3 is within the radius of both
         // and must join the nearer one (1.5e-3).
         let points = vec![vec![0.0], vec![1.5e-3], vec![0.9e-3]];
         let groups = deduplicate(&points, &[1e-20, 2e-20, 3e-20], 1e-3);

@@ -2,7 +2,7 @@
 //!
 //! Each start minimises `q(x) = ½‖F_u(x) − x‖²` with L-BFGS (gradient `(J − I)ᵀ r` from one
 //! vector–Jacobian product) and finishes with Newton steps on `F_u(x) − x = 0` once `q` is
-//! small. Starts run in parallel with rayon; the result does not depend on the thread count
+//! small. Starts run in parallel with rayon. The result does not depend on the thread count
 //! because each start is independent and results are gathered in start order. End points are
 //! classified by `q`, merged into unique points (see [`dedup`]), and each unique point gets
 //! one Jacobian and one eigendecomposition.

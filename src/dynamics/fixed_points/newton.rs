@@ -93,3 +93,64 @@ pub fn polish(
 
     NewtonOutcome { steps, q: best_q }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `h' = tanh(2h)`, with stable fixed points at ±0.9575040240772688 (λ = 0.16637).
+    struct TanhTwo;
+
+    impl RecurrentMap for TanhTwo {
+        fn state_dim(&self) -> usize {
+            1
+        }
+        fn input_dim(&self) -> usize {
+            0
+        }
+        fn step(&self, x: &[f64], _u: &[f64], out: &mut [f64]) {
+            out[0] = (2.0 * x[0]).tanh();
+        }
+        fn jacobian(&self, x: &[f64], _u: &[f64]) -> DMatrix<f64> {
+            let h = (2.0 * x[0]).tanh();
+            DMatrix::from_element(1, 1, 2.0 * (1.0 - h * h))
+        }
+        fn vjp(&self, x: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
+            out[0] = self.jacobian(x, u)[(0, 0)] * v[0];
+        }
+    }
+
+    #[test]
+    fn polish_converges_quadratically() {
+        let mut x = [0.9];
+        let q = 0.5 * ((1.8f64).tanh() - 0.9).powi(2);
+        let outcome = polish(&TanhTwo, &[], &mut x, q, 8, 1e-20);
+
+        assert!(outcome.q < 1e-20, "q = {}", outcome.q);
+        assert!(outcome.steps <= 5, "{} steps", outcome.steps);
+        assert!((x[0] - 0.9575040240772688).abs() < 1e-10);
+    }
+
+    #[test]
+    fn polish_never_worsens_point() {
+        // At the saddle's neighbour x = 0.3 the Newton step overshoots to the stable branch;
+        // whatever it does, the returned q is at most the input q.
+        for start in [0.3f64, -0.6, 2.0, 5.0] {
+            let mut x = [start];
+            let q = 0.5 * ((2.0 * start as f64).tanh() - start).powi(2);
+            let outcome = polish(&TanhTwo, &[], &mut x, q, 8, 1e-20);
+            assert!(outcome.q <= q, "start {start}: {} > {q}", outcome.q);
+            let actual = 0.5 * ((2.0 * x[0]).tanh() - x[0]).powi(2);
+            assert_eq!(actual, outcome.q);
+        }
+    }
+
+    #[test]
+    fn polish_respects_step_limit() {
+        let mut x = [5.0];
+        let q = 0.5 * ((10.0f64).tanh() - 5.0).powi(2);
+        let outcome = polish(&TanhTwo, &[], &mut x, q, 0, 1e-20);
+        assert_eq!(outcome.steps, 0);
+        assert_eq!(x[0], 5.0);
+    }
+}

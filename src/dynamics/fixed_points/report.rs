@@ -26,9 +26,9 @@ pub enum StartOutcome {
     Fixed,
     /// Ended with `fixed_tol ≤ q < slow_tol`.
     Slow,
-    /// Ended with a finite `q ≥ slow_tol`; gives no point.
+    /// Ended with a finite `q ≥ slow_tol`, so it gives no point.
     NotConverged,
-    /// `q` was not finite at the start; gives no point.
+    /// `q` was not finite at the start, so it gives no point.
     Failed,
 }
 
@@ -56,9 +56,9 @@ pub struct FixedPoint {
 pub struct StartRecord {
     /// Index of the start in the input list.
     pub index: usize,
-    /// `q` at the start; `None` when not finite.
+    /// `q` at the start, or `None` when it is not finite.
     pub initial_q: Option<f64>,
-    /// `q` at the end; `None` when not finite.
+    /// `q` at the end, or `None` when it is not finite.
     pub final_q: Option<f64>,
     /// L-BFGS iterations, summed over both phases.
     pub iterations: u64,

@@ -22,8 +22,8 @@ pub const DEFAULT_STARTS: usize = 1024;
 
 /// Default standard deviation of the Gaussian noise added to sampled states, in state units.
 /// Without noise, starts lie exactly on visited states, which cluster near the attractors
-/// and rarely reach saddles; 0.05 is the value FixedPointFinder and the float64 reference of
-/// the flip-flop fixtures use.
+/// and rarely reach saddles. 0.05 is the noise behind the float64 reference counts of the
+/// flip-flop fixtures (fixtures/pytorch/README.md), so results can be compared with them.
 pub const DEFAULT_NOISE: f64 = 0.05;
 
 /// Random input pulses used by [`starts_from_pulses`], like the flip-flop task's: on each step
@@ -123,7 +123,7 @@ pub fn starts_from_states(
 
 /// Simulates trajectories of `map` from the zero state under random input pulses added to
 /// `input`, then samples `n` starts from the visited states as [`starts_from_states`] does.
-/// States that became non-finite are left out; if none is finite this is an error.
+/// A trajectory ends at its first non-finite state, and it is an error if no state is finite.
 pub fn starts_from_pulses(
     map: &dyn RecurrentMap,
     input: &[f64],
