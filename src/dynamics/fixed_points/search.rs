@@ -1,6 +1,7 @@
 //! The search from one start.
 //!
-//! 1. L-BFGS on `q` until `q < newton_threshold`.
+//! 1. L-BFGS on `q` until `q < newton_threshold`, or until it stalls above the slow-point
+//!    tolerance.
 //! 2. Newton polishing towards `q <` [`POLISH_TARGET`]. Near attractors with `|λ|` close to 1
 //!    L-BFGS crawls, while Newton converges quadratically once close enough.
 //! 3. If the fixed-point tolerance is still not met, one more L-BFGS run with argmin's default
@@ -24,6 +25,10 @@ use crate::model::RecurrentMap;
 /// fixed-point tolerance, so that reported coordinates are accurate to about that level.
 pub const POLISH_TARGET: f64 = 1e-20;
 
+
+/// A start stops as stalled when, over one window of L-BFGS iterations, `q` stayed above the
+/// slow-point tolerance and fell by less than this factor.
+const STALL_FACTOR: f64 = 0.5;
 
 /// Stopping rules of one L-BFGS run.
 #[derive(Clone, Copy)]
@@ -145,8 +150,23 @@ pub fn search_start(
         }
     };
 
-    let approach = LbfgsStop { max_iterations: u64::MAX, target: opts.newton_threshold };
-    let reason = run(&mut x, &mut q, &mut record, approach);
+    // Step 1 runs in windows of `stall_window` iterations so that a start which stalls far
+    // from any fixed or slow point stops early instead of using its whole budget.
+    let window = if opts.stall_window == 0 { u64::MAX } else { opts.stall_window };
+    let reason = loop {
+        let before = q;
+        let approach = LbfgsStop { max_iterations: window, target: opts.newton_threshold };
+        let reason = run(&mut x, &mut q, &mut record, approach);
+        let budget_left = record.iterations < opts.max_iterations;
+        if reason != Some(TerminationReason::MaxItersReached) || !budget_left {
+            break reason;
+        }
+        if q >= opts.slow_tol && q > STALL_FACTOR * before {
+            record.termination =
+                format!("stalled: q fell only from {before:.3e} to {q:.3e} in {window} iterations");
+            break reason;
+        }
+    };
     polish(&mut x, &mut q, &mut record);
 
     // Only a run that stopped early at the Newton threshold has more to give.
