@@ -1,7 +1,7 @@
 //! Whole fixed-point search (L-BFGS, Newton polish, dedup, Jacobians, eigendecompositions)
-//! from 1024 starts on the PyTorch fixtures: the flip-flop GRU-64 and tanh RNN-64 (starts
-//! sampled from their trajectory files with noise 0.05, seed 0) and the random GRU-256
-//! (its 1024 stored starts). Zero input throughout.
+//! from 1024 starts on three PyTorch fixtures, with zero input. The flip-flop GRU-64 and tanh
+//! RNN-64 start from states sampled from their trajectory files (noise 0.05, seed 0). The
+//! random GRU-256 starts from its 1024 stored states.
 //!
 //! Run with `cargo bench --bench fixed_points`. The maps are local copies of PyTorch's cells,
 //! shared with the integration tests, so the benchmark needs no model module.

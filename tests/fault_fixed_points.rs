@@ -155,7 +155,7 @@ fn isolated_points_each_hit_once() {
     assert_eq!(report.points.len(), 3);
     for point in &report.points {
         assert_eq!(point.starts.len(), 1);
-        assert_eq!(report.starts[point.starts[0]].point.is_some(), true);
+        assert_eq!(report.starts[point.starts[0]].point, Some(report.points.iter().position(|p| p == point).unwrap()));
     }
 }
 
@@ -221,7 +221,8 @@ fn linear_map_fixed_point() {
         assert!((point.x[k] - expected[k]).abs() < 1e-12);
     }
     let lambda = point.spectrum.eigenvalues[0];
-    assert!((lambda[0] - 0.5).abs() < 1e-12 && (lambda[1].abs() - 0.6).abs() < 1e-12);
+    assert!((lambda[0] - 0.5).abs() < 1e-12);
+    assert!((lambda[1].abs() - 0.6).abs() < 1e-12);
     assert_eq!(point.spectrum.eigenvalues[1], [lambda[0], -lambda[1]]);
     assert_eq!(point.spectrum.stability, Stability::Stable);
 }
@@ -333,23 +334,29 @@ fn bad_arguments_are_plain_errors() {
     let message = |result: rnn_dynamics::Result<FixedPointReport>| result.unwrap_err().to_string();
 
     let m = message(find_fixed_points(&map, &[0.0, 1.0], &[vec![0.1]], &opts, None));
-    assert!(m.contains("input") && m.contains("length 2") && m.contains("expected 1"), "{m}");
+    assert!(m.contains("input"), "{m}");
+    assert!(m.contains("length 2"), "{m}");
+    assert!(m.contains("expected 1"), "{m}");
 
     let m = message(find_fixed_points(&map, &[0.0], &[vec![0.1], vec![0.1, 0.2]], &opts, None));
-    assert!(m.contains("start 1") && m.contains("length 2"), "{m}");
+    assert!(m.contains("start 1"), "{m}");
+    assert!(m.contains("length 2"), "{m}");
 
     let m = message(find_fixed_points(&map, &[0.0], &[vec![f64::NAN]], &opts, None));
-    assert!(m.contains("start 0") && m.contains("NaN"), "{m}");
+    assert!(m.contains("start 0"), "{m}");
+    assert!(m.contains("NaN"), "{m}");
 
     let m = message(find_fixed_points(&map, &[f64::INFINITY], &[vec![0.1]], &opts, None));
-    assert!(m.contains("input") && m.contains("inf"), "{m}");
+    assert!(m.contains("input"), "{m}");
+    assert!(m.contains("inf"), "{m}");
 
     let m = message(find_fixed_points(&map, &[0.0], &[], &opts, None));
     assert!(m.contains("starts"), "{m}");
 
     let bad = FixedPointOptions { fixed_tol: 1e-3, ..opts };
     let m = message(find_fixed_points(&map, &[0.0], &[vec![0.1]], &bad, None));
-    assert!(m.contains("fixed-point tolerance") && m.contains("0.001"), "{m}");
+    assert!(m.contains("fixed-point tolerance"), "{m}");
+    assert!(m.contains("0.001"), "{m}");
 
     let bad = FixedPointOptions { duplicate_radius: -1.0, ..opts };
     assert!(message(find_fixed_points(&map, &[0.0], &[vec![0.1]], &bad, None)).contains("duplicate radius"));
@@ -372,7 +379,8 @@ fn starts_from_state_tensors() {
     assert_eq!(starts.len(), 50);
     for s in &starts {
         assert_eq!(s[0], s[1]);
-        assert!(s[0] == s[0].round() && (0.0..=5.0).contains(&s[0]));
+        assert_eq!(s[0], s[0].round());
+        assert!((0.0..=5.0).contains(&s[0]));
     }
     assert_eq!(starts, starts_from_states(&trajectories, 2, 50, 0.0, 11).unwrap());
     assert_ne!(starts, starts_from_states(&trajectories, 2, 50, 0.0, 12).unwrap());
@@ -384,7 +392,8 @@ fn starts_from_state_tensors() {
     assert_eq!(starts_from_states(&flat, 2, 5, 0.0, 1).unwrap().len(), 5);
 
     let m = starts_from_states(&trajectories, 3, 5, 0.0, 1).unwrap_err().to_string();
-    assert!(m.contains("states") && m.contains("[2, 3, 2]"), "{m}");
+    assert!(m.contains("states"), "{m}");
+    assert!(m.contains("[2, 3, 2]"), "{m}");
     assert!(starts_from_states(&trajectories, 2, 0, 0.0, 1).is_err());
     assert!(starts_from_states(&trajectories, 2, 5, -0.1, 1).is_err());
 
@@ -460,6 +469,7 @@ fn flipflop_gru64_has_eight_attractors() {
     // The attractors are nearly marginal (max |λ| between 0.99979 and 0.99992).
     for point in report.points.iter().filter(|p| p.spectrum.stability == Stability::Stable) {
         let leading = point.spectrum.modes[0].modulus;
-        assert!(leading > 0.9997 && leading < 0.99995, "max |λ| = {leading}");
+        assert!(leading > 0.9997, "max |λ| = {leading}");
+        assert!(leading < 0.99995, "max |λ| = {leading}");
     }
 }

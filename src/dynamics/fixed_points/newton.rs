@@ -1,10 +1,10 @@
 //! Newton polishing of a point where `q` is already small.
 //!
-//! Each step solves `(J − I) δ = −r` with an LU factorisation. Step sizes are chosen by
-//! Deuflhard's natural monotonicity test (the restricted form of his NLEQ-ERR method): a
-//! damped step `x + s δ` is accepted when the simplified Newton correction at the new point,
-//! `δ̄ = −(J − I)⁻¹ r(x + s δ)` with the same factorisation, satisfies `‖δ̄‖ ≤ (1 − s/4)‖δ‖`,
-//! and `s` is halved otherwise. Unlike a test on `q`, this test is invariant to rescaling the
+//! Each step solves `(J − I) δ = −r` with an LU factorisation. Step sizes come from the
+//! restricted natural monotonicity test of Deuflhard's NLEQ-ERR method. A damped step
+//! `x + s δ` is accepted when the simplified Newton correction at the new point,
+//! `δ̄ = −(J − I)⁻¹ r(x + s δ)` with the same factorisation, satisfies `‖δ̄‖ ≤ (1 − s/4)‖δ‖`.
+//! Otherwise `s` is halved. Unlike a test on `q`, this test is invariant to rescaling the
 //! equations, so it keeps full steps near attractors with `|λ|` close to 1, where `J − I` is
 //! nearly singular and a curved slow manifold makes `q` rise along good steps. The point with
 //! the lowest `q` seen is returned, so polishing never makes a point worse.

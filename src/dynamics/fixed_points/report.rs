@@ -18,7 +18,7 @@ pub enum PointKind {
     Slow,
 }
 
-/// How one start ended.
+/// Outcome of one start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StartOutcome {
@@ -51,7 +51,7 @@ pub struct FixedPoint {
     pub starts: Vec<usize>,
 }
 
-/// What happened to one start.
+/// Record of one start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StartRecord {
     /// Index of the start in the input list.
@@ -64,7 +64,8 @@ pub struct StartRecord {
     pub iterations: u64,
     /// Accepted Newton steps, summed over both phases.
     pub newton_steps: usize,
-    /// Why the last L-BFGS phase stopped, in argmin's words, or why the start failed.
+    /// Reason the last L-BFGS run stopped, in argmin's words, or the reason the start failed
+    /// or stalled.
     pub termination: String,
     /// Class of the end point.
     pub outcome: StartOutcome,

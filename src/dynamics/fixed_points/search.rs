@@ -21,10 +21,10 @@ use super::problem::ResidualProblem;
 use super::report::{StartOutcome, StartRecord};
 use crate::model::RecurrentMap;
 
-/// `q` at which a point counts as polished: a residual of about 1.4e-10, far below the
-/// fixed-point tolerance, so that reported coordinates are accurate to about that level.
+/// `q` at which Newton polishing stops: a residual `‖F(x) − x‖` of about 1.4e-10, far below
+/// the fixed-point tolerance. The error in `x` is this residual divided by the smallest
+/// singular value of `J − I`, so it is larger near attractors with `|λ|` close to 1.
 pub const POLISH_TARGET: f64 = 1e-20;
-
 
 /// A start stops as stalled when, over one window of L-BFGS iterations, `q` stayed above the
 /// slow-point tolerance and fell by less than this factor.
@@ -116,7 +116,8 @@ pub fn search_start(
         final_q: None,
         iterations: 0,
         newton_steps: 0,
-        termination: String::new(),
+        // Every L-BFGS run overwrites this text, so it stays only when none ran.
+        termination: "no L-BFGS run: q started below the Newton threshold".to_string(),
         outcome: StartOutcome::Failed,
         point: None,
     };

@@ -88,7 +88,7 @@ fn sample_rows(
 /// Samples `n` starts from a state tensor of shape `[n_traj, n_steps, state_dim]` or
 /// `[n, state_dim]`, with replacement, plus `N(0, noise_std²)` noise per coordinate.
 ///
-/// Errors when the shape does not end in `state_dim`, when the tensor is empty or holds a
+/// Errors when the shape does not end in `state_dim`, when the tensor is empty or contains a
 /// non-finite value, or when `n` is 0 or the noise is negative or not finite.
 pub fn starts_from_states(
     states: &Tensor,
