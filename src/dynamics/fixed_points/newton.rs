@@ -22,7 +22,7 @@ const MAX_HALVINGS: usize = 10;
 /// A full step whose simplified correction shrank below this fraction of the step is in the
 /// fast-converging regime, so that correction becomes the next step with the same
 /// factorisation (a chord step), saving a Jacobian and an LU factorisation.
-const REUSE_CONTRACTION: f64 = 0.01;
+pub const REUSE_CONTRACTION: f64 = 0.01;
 
 /// Result of [`polish`].
 #[derive(Debug, Clone, Copy, PartialEq)]
