@@ -370,7 +370,7 @@ fn truncated_window_matches_constant_start() {
 
 // ---------------------------------------------------------------------------------------------
 // Batched against batch-1 runs, and thread-count independence, at sizes that take the parallel
-// paths (batch ≥ 32 rows, products above the parallel threshold).
+// paths (batch × hidden ≥ 8192 state entries, products above 2²¹ multiply–adds).
 
 fn run_batch<T: super::Real>(params: &TwoRegionParams<T>, inputs: &[T], steps: usize, state: &TwoRegionState<T>, wp: &[T]) -> (Vec<T>, TwoRegionParams<T>) {
     let mut tape = TwoRegionTape::new(params.ofc_hidden(), params.str_hidden());
@@ -384,7 +384,7 @@ fn run_batch<T: super::Real>(params: &TwoRegionParams<T>, inputs: &[T], steps: u
 
 #[test]
 fn batched_run_equals_sum_of_single_runs() {
-    let (hidden, batch, steps) = (64, 40, 3);
+    let (hidden, batch, steps) = (128, 64, 3);
     let params = TwoRegionParams::<f64>::init(hidden, hidden, 12);
     let inputs = random(batch * steps * 4, 12, "inputs");
     let state = TwoRegionState::uniform(batch, hidden, hidden, &mut crate::rng::stream(12, "state"));
@@ -422,7 +422,7 @@ fn batched_run_equals_sum_of_single_runs() {
 
 #[test]
 fn results_do_not_depend_on_thread_count() {
-    let (hidden, batch, steps) = (64, 40, 4);
+    let (hidden, batch, steps) = (128, 64, 4);
     let params = TwoRegionParams::<f32>::init(hidden, hidden, 13);
     let inputs: Vec<f32> = random(batch * steps * 4, 13, "inputs").iter().map(|&v| v as f32).collect();
     let wp: Vec<f32> = random(batch * steps * 6, 13, "wp").iter().map(|&v| v as f32).collect();

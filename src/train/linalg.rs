@@ -13,9 +13,9 @@ use rayon::prelude::*;
 
 use super::real::Real;
 
-/// Products with fewer multiply–adds than this run on the calling thread (a rayon task costs a
-/// few microseconds).
-const PARALLEL_MIN_WORK: usize = 1 << 19;
+/// Products with fewer multiply–adds than this (about 0.1 ms of work) run on the calling thread,
+/// because handing work to the rayon pool from outside it costs several microseconds.
+const PARALLEL_MIN_WORK: usize = 1 << 21;
 /// Output columns (or rows) per rayon task.
 const BLOCK: usize = 128;
 
@@ -212,7 +212,7 @@ mod tests {
 
     #[test]
     fn large_products_split_into_blocks_match_naive() {
-        let (m, k, n) = (40, 150, 300);
+        let (m, k, n) = (60, 150, 300);
         let a = values(m * k, 0.4);
         let w = values(n * k, 0.8);
         let mut c = vec![0.0; m * n];
@@ -230,7 +230,7 @@ mod tests {
             assert!((got - want).abs() < 1e-10);
         }
 
-        let (r, rows, cols) = (60, 300, 100);
+        let (r, rows, cols) = (80, 300, 100);
         let lhs = values(r * rows, 0.6);
         let rhs = values(r * cols, 0.1);
         let mut e = vec![0.0; rows * cols];

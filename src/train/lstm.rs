@@ -144,7 +144,7 @@ impl<T: Real> LstmTape<T> {
         let h_next = &mut self.h[(t + 1) * state..(t + 2) * state];
         let tanh_c = &mut self.tanh_c[t * state..(t + 1) * state];
         let activate = |(((g_row, c_prev), c_next), (tanh_c, h_next))| activate_row(g_row, c_prev, c_next, tanh_c, h_next);
-        if b < 2 * ROWS_PER_TASK {
+        if b < 2 * ROWS_PER_TASK || state < PARALLEL_MIN_ELEMENTS {
             // A rayon call from outside the pool costs a cross-thread hand-off; not worth it here.
             gates_t
                 .chunks_mut(rows)
@@ -210,7 +210,7 @@ impl<T: Real> LstmTape<T> {
 
             // Gate pre-activation gradients, written over the activations.
             let backprop = |(((g_row, (tanh_c, c_prev)), (dh_carry, dh_step)), dc)| backprop_row(g_row, tanh_c, c_prev, dh_carry, dh_step, dc);
-            if b < 2 * ROWS_PER_TASK {
+            if b < 2 * ROWS_PER_TASK || state < PARALLEL_MIN_ELEMENTS {
                 gates_t
                     .chunks_mut(rows)
                     .zip(tanh_c.chunks(n_h).zip(c_prev.chunks(n_h)))
@@ -262,8 +262,10 @@ impl<T: Real> LstmTape<T> {
     }
 }
 
-/// Batch rows per rayon task in the elementwise loops; below this a window runs on one thread.
+/// Batch rows per rayon task in the elementwise loops.
 const ROWS_PER_TASK: usize = 16;
+/// Elementwise loops over fewer state entries (B × H) than this run on the calling thread.
+const PARALLEL_MIN_ELEMENTS: usize = 8192;
 
 /// Applies the gate nonlinearities to one batch row of pre-activations (in place) and updates
 /// its cell and hidden state.
