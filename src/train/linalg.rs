@@ -16,8 +16,11 @@ use super::real::Real;
 /// Products with fewer multiply–adds than this (about 0.1 ms of work) run on the calling thread,
 /// because handing work to the rayon pool from outside it costs several microseconds.
 const PARALLEL_MIN_WORK: usize = 1 << 21;
-/// Output columns (or rows) per rayon task.
+/// Minimum output columns (or rows) per rayon task.
 const BLOCK: usize = 128;
+/// A product is split into at most this many blocks: every block packs the whole left
+/// operand again, so more blocks than cores cost packing time.
+const MAX_BLOCKS: usize = 4;
 
 /// A pointer that may cross threads; every task writes a disjoint block through it.
 #[derive(Clone, Copy)]
@@ -43,12 +46,13 @@ fn for_each_block(count: usize, task: impl Fn(usize) + Send + Sync) {
     }
 }
 
-/// Number of fixed-size blocks over `len` when the product is large enough to split.
-fn blocks(len: usize, work: usize) -> usize {
+/// Width of the blocks that split `len` outputs, which depends only on the sizes (never on the
+/// thread count): `len` itself when the product is too small to split.
+fn block_width(len: usize, work: usize) -> usize {
     if work < PARALLEL_MIN_WORK || len <= BLOCK {
-        1
+        len
     } else {
-        len.div_ceil(BLOCK)
+        len.div_ceil(MAX_BLOCKS).max(BLOCK)
     }
 }
 
@@ -96,12 +100,15 @@ pub fn matmul_a_wt<T: Real>(m: usize, k: usize, n: usize, a: &[T], w: &[T], beta
         return;
     }
 
-    // Column block j covers outputs j·BLOCK.. of every row, i.e. weight rows j·BLOCK...
-    let count = blocks(n, m * k * n);
+    // Column block j covers outputs j·width.. of every row, i.e. weight rows j·width...
+    if n == 0 {
+        return;
+    }
+    let width = block_width(n, m * k * n);
     let c_ptr = SharedPtr(c.as_mut_ptr());
-    for_each_block(count, |block| {
-        let start = block * BLOCK;
-        let width = if count == 1 { n } else { BLOCK.min(n - start) };
+    for_each_block(n.div_ceil(width), |block| {
+        let start = block * width;
+        let width = width.min(n - start);
         // SAFETY: the assert above bounds every index the strides reach; `c` is a distinct
         // mutable borrow, so it cannot alias `a` or `w`, and blocks write disjoint columns.
         unsafe {
@@ -129,11 +136,14 @@ pub fn matmul_a_w<T: Real>(m: usize, k: usize, n: usize, a: &[T], w: &[T], beta:
         return;
     }
 
-    let count = blocks(n, m * k * n);
+    if n == 0 {
+        return;
+    }
+    let width = block_width(n, m * k * n);
     let c_ptr = SharedPtr(c.as_mut_ptr());
-    for_each_block(count, |block| {
-        let start = block * BLOCK;
-        let width = if count == 1 { n } else { BLOCK.min(n - start) };
+    for_each_block(n.div_ceil(width), |block| {
+        let start = block * width;
+        let width = width.min(n - start);
         // SAFETY: as in `matmul_a_wt`; blocks write disjoint columns.
         unsafe {
             T::gemm(m, k, width, T::ONE, a.as_ptr(), k as isize, 1, w.as_ptr().add(start), n as isize, 1, beta, c_ptr.get().add(start), n as isize, 1);
@@ -145,16 +155,16 @@ pub fn matmul_a_w<T: Real>(m: usize, k: usize, n: usize, a: &[T], w: &[T], beta:
 /// gradient `Σ_rows δ_rowᵀ z_row` of a layer over all time steps and batch items at once.
 pub fn accumulate_at_b<T: Real>(r: usize, m: usize, n: usize, a: &[T], b: &[T], c: &mut [T]) {
     assert!(a.len() >= r * m && b.len() >= r * n && c.len() >= m * n, "accumulate_at_b: buffer too small");
-    if r == 0 {
+    if r == 0 || m == 0 {
         return;
     }
 
-    // Row block i covers outputs i·BLOCK.. (columns i·BLOCK.. of `a`).
-    let count = blocks(m, r * m * n);
+    // Row block i covers outputs i·height.. (columns i·height.. of `a`).
+    let height = block_width(m, r * m * n);
     let c_ptr = SharedPtr(c.as_mut_ptr());
-    for_each_block(count, |block| {
-        let start = block * BLOCK;
-        let height = if count == 1 { m } else { BLOCK.min(m - start) };
+    for_each_block(m.div_ceil(height), |block| {
+        let start = block * height;
+        let height = height.min(m - start);
         // SAFETY: as in `matmul_a_wt`; blocks write disjoint rows of `c`.
         unsafe {
             T::gemm(height, r, n, T::ONE, a.as_ptr().add(start), 1, m as isize, b.as_ptr(), n as isize, 1, T::ONE, c_ptr.get().add(start * n), n as isize, 1);

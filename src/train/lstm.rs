@@ -39,6 +39,10 @@ pub struct LstmTape<T> {
     gates: Vec<T>,
     tanh_c: Vec<T>,
     bias: Vec<T>,
+    /// `weight_ihᵀ` (I × 4H) and `weight_hhᵀ` (H × 4H), copied at the first step of a batched
+    /// window so the per-step product reads the weights contiguously (see `step`).
+    w_ih_t: Vec<T>,
+    w_hh_t: Vec<T>,
     dh: Vec<T>,
     dc: Vec<T>,
 }
@@ -109,6 +113,10 @@ impl<T: Real> LstmTape<T> {
     }
 
     /// Takes one step with input `x` (B × I) and returns the new hidden state (B × H).
+    ///
+    /// The parameters must be the same for every step of a window: with B > 1 they are
+    /// transposed once, at the first step, because `matrixmultiply` packs its right operand on
+    /// every call and packing `Wᵀ` from row-major `W` is a strided gather.
     pub fn step(&mut self, params: &CellParams<T>, x: &[T]) -> Result<&[T]> {
         self.check_params(params)?;
         let (b, n_in, n_h) = (self.batch, self.input, self.hidden);
@@ -134,8 +142,17 @@ impl<T: Real> LstmTape<T> {
         }
         let state = b * n_h;
         let h_prev = &self.h[t * state..(t + 1) * state];
-        matmul_a_wt(b, n_in, rows, x_t, &params.w_ih, T::ONE, gates_t);
-        matmul_a_wt(b, n_h, rows, h_prev, &params.w_hh, T::ONE, gates_t);
+        if b == 1 {
+            matmul_a_wt(b, n_in, rows, x_t, &params.w_ih, T::ONE, gates_t);
+            matmul_a_wt(b, n_h, rows, h_prev, &params.w_hh, T::ONE, gates_t);
+        } else {
+            if t == 0 {
+                transpose_into(&params.w_ih, rows, n_in, &mut self.w_ih_t);
+                transpose_into(&params.w_hh, rows, n_h, &mut self.w_hh_t);
+            }
+            matmul_a_w(b, n_in, rows, x_t, &self.w_ih_t, T::ONE, gates_t);
+            matmul_a_w(b, n_h, rows, h_prev, &self.w_hh_t, T::ONE, gates_t);
+        }
 
         // Activations and the state update.
         let (c_before, c_after) = self.c.split_at_mut((t + 1) * state);
@@ -304,6 +321,16 @@ fn backprop_row<T: Real>(g_row: &mut [T], tanh_c: &[T], c_prev: &[T], dh_carry: 
         g_row[2 * n_h + j] = dc_total * i * (T::ONE - g * g);
         g_row[3 * n_h + j] = dh * tc * o * (T::ONE - o);
         dc[j] = dc_total * f;
+    }
+}
+
+/// Writes the transpose of the row-major `rows × cols` matrix `m` into `out` (cols × rows).
+fn transpose_into<T: Real>(m: &[T], rows: usize, cols: usize, out: &mut Vec<T>) {
+    grow(out, rows * cols);
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = m[r * cols + c];
+        }
     }
 }
 
