@@ -10,7 +10,7 @@ fn assert_near(got: f64, want: f64, tolerance: f64, what: &str) {
     assert!((got - want).abs() <= tolerance, "{what}: got {got:.12}, expected {want:.12} ± {tolerance:e}");
 }
 
-// --- B1: truncated BPTT on h_t = w h_{t−1} + u x_t ------------------------------------------
+// --- Truncated BPTT on the scalar linear RNN h_t = w h_{t−1} + u x_t -------------------------
 
 /// Gradients (dL/dw, dL/du) and loss of L = ½ h_T² for the scalar linear RNN, trained in
 /// windows of `window` steps whose initial state is carried forward as a constant.
@@ -39,7 +39,7 @@ fn linear_rnn_windows(w: f64, u: f64, xs: &[f64], window: usize) -> (f64, f64, f
 }
 
 #[test]
-fn b1_truncated_window_numbers() {
+fn truncated_window_exact_gradients() {
     let xs = [1.0, 0.0, 0.0, 0.0];
     let (loss, dw, du) = linear_rnn_windows(0.5, 1.0, &xs, 2);
     assert_eq!(loss, 0.0078125);
@@ -52,7 +52,7 @@ fn b1_truncated_window_numbers() {
     assert_eq!(du, 0.015625);
 }
 
-// --- B2: the 1-unit LSTM -------------------------------------------------------------------
+// --- A 1-unit LSTM with hand-checked forward values and gradients ----------------------------
 
 const W: [f64; 4] = [0.5, -0.3, 0.8, 0.2];
 const U: [f64; 4] = [0.1, 0.4, -0.6, 0.3];
@@ -62,8 +62,8 @@ const H3: f64 = 0.088185324717;
 const C3: f64 = 0.192132051902;
 const LOSS: f64 = 0.434160363715;
 
-/// Checks the six B2 gradients on an LSTM gradient whose input column `column` carries W.
-fn assert_b2_gradients(grads: &CellParams<f64>, column: usize, label: &str) {
+/// Checks six reference gradients of a 1-unit LSTM whose input column `column` carries W.
+fn assert_reference_gradients(grads: &CellParams<f64>, column: usize, label: &str) {
     let inputs = grads.input;
     let tolerance = 1e-9;
     assert_near(grads.b_ih[1], -0.0058074580, tolerance, &format!("{label} dL/db_f"));
@@ -75,8 +75,8 @@ fn assert_b2_gradients(grads: &CellParams<f64>, column: usize, label: &str) {
     assert_near(grads.b_ih[3], -0.0402086963, tolerance, &format!("{label} dL/db_o"));
 }
 
-/// An LSTM cell with the B2 weights on input column `column` of `inputs` columns.
-fn b2_cell(inputs: usize, column: usize) -> CellParams<f64> {
+/// Builds a 1-unit LSTM with the reference weights on input column `column` of `inputs`.
+fn reference_cell(inputs: usize, column: usize) -> CellParams<f64> {
     let mut cell = CellParams::zeros(CellKind::Lstm, inputs, 1);
     for gate in 0..4 {
         cell.w_ih[gate * inputs + column] = W[gate];
@@ -87,8 +87,8 @@ fn b2_cell(inputs: usize, column: usize) -> CellParams<f64> {
 }
 
 #[test]
-fn b2_single_lstm_forward_and_gradients() {
-    let cell = b2_cell(1, 0);
+fn lstm_unit_forward_and_gradients() {
+    let cell = reference_cell(1, 0);
     let mut tape = LstmTape::new(1, 1);
     tape.reset(1, 3, &[0.1], &[-0.2]).unwrap();
     for x in XS {
@@ -101,31 +101,31 @@ fn b2_single_lstm_forward_and_gradients() {
 
     let mut grads = CellParams::zeros(CellKind::Lstm, 1, 1);
     tape.backward(&cell, &[0.0; 3], &[h3 - 1.0], &[c3], &mut grads, None).unwrap();
-    assert_b2_gradients(&grads, 0, "LSTM");
+    assert_reference_gradients(&grads, 0, "LSTM");
 }
 
-/// A two-region network of one unit per region, both LSTMs with the B2 weights on task
-/// channel 0 (which the STR reads as its input 0), and zero heads.
-fn b2_two_region() -> TwoRegionParams<f64> {
+/// Builds a two-region network of one unit per region, both LSTMs with the reference weights on
+/// task channel 0 (which the STR reads as its input 0), and zero heads.
+fn reference_two_region() -> TwoRegionParams<f64> {
     let mut params = TwoRegionParams::zeros(1, 1);
-    params.rnn1 = b2_cell(4, 0);
-    params.rnn2 = b2_cell(5, 0);
+    params.rnn1 = reference_cell(4, 0);
+    params.rnn2 = reference_cell(5, 0);
     params
 }
 
-fn b2_inputs() -> Vec<f64> {
+fn reference_inputs() -> Vec<f64> {
     XS.iter().flat_map(|&x| [x, 0.0, 0.0, 0.0]).collect()
 }
 
-fn b2_state() -> TwoRegionState<f64> {
+fn reference_state() -> TwoRegionState<f64> {
     TwoRegionState { batch: 1, h_ofc: vec![0.1], c_ofc: vec![-0.2], h_str: vec![0.1], c_str: vec![-0.2] }
 }
 
 #[test]
-fn b2_both_regions_of_two_region_model() {
-    let params = b2_two_region();
+fn lstm_unit_in_both_regions() {
+    let params = reference_two_region();
     let mut tape = TwoRegionTape::new(1, 1);
-    tape.forward_batch(&params, &b2_inputs(), 3, &b2_state()).unwrap();
+    tape.forward_batch(&params, &reference_inputs(), 3, &reference_state()).unwrap();
     let last = tape.final_state();
     for (h, c, region) in [(last.h_ofc[0], last.c_ofc[0], "OFC"), (last.h_str[0], last.c_str[0], "STR")] {
         assert_near(h, H3, 1e-12, &format!("{region} h_3"));
@@ -135,27 +135,27 @@ fn b2_both_regions_of_two_region_model() {
     let d_final = TwoRegionState { batch: 1, h_ofc: vec![last.h_ofc[0] - 1.0], c_ofc: vec![last.c_ofc[0]], h_str: vec![last.h_str[0] - 1.0], c_str: vec![last.c_str[0]] };
     let mut grads = TwoRegionParams::zeros(1, 1);
     tape.backward(&params, &[0.0; 12], &[0.0; 18], Some(&d_final), &mut grads).unwrap();
-    assert_b2_gradients(&grads.rnn1, 0, "OFC");
-    assert_b2_gradients(&grads.rnn2, 0, "STR");
+    assert_reference_gradients(&grads.rnn1, 0, "OFC");
+    assert_reference_gradients(&grads.rnn2, 0, "STR");
 }
 
 #[test]
-fn b2_str_loss_reaches_ofc_only_through_c() {
+fn str_cell_loss_reaches_ofc() {
     // L = ½ c_str,T²: no output and no hidden state enters the loss, so the OFC's gradient
     // flows only through the STR cell state and the OFC logits it reads.
-    let mut params = b2_two_region();
+    let mut params = reference_two_region();
     params.linear1.weight[0] = 0.7;
     params.linear1.weight[2] = -0.4;
     params.rnn2.w_ih[2] = 0.3;
     params.rnn2.w_ih[5 + 4] = 0.6;
     let loss = |p: &TwoRegionParams<f64>| {
         let mut tape = TwoRegionTape::new(1, 1);
-        tape.forward_batch(p, &b2_inputs(), 3, &b2_state()).unwrap();
+        tape.forward_batch(p, &reference_inputs(), 3, &reference_state()).unwrap();
         0.5 * tape.final_state().c_str[0].powi(2)
     };
 
     let mut tape = TwoRegionTape::new(1, 1);
-    tape.forward_batch(&params, &b2_inputs(), 3, &b2_state()).unwrap();
+    tape.forward_batch(&params, &reference_inputs(), 3, &reference_state()).unwrap();
     let c_str = tape.final_state().c_str[0];
     let d_final = TwoRegionState { batch: 1, h_ofc: vec![0.0], c_ofc: vec![0.0], h_str: vec![0.0], c_str: vec![c_str] };
     let mut grads = TwoRegionParams::zeros(1, 1);
@@ -182,10 +182,10 @@ fn b2_str_loss_reaches_ofc_only_through_c() {
     assert!(nonzero >= 8, "only {nonzero} OFC gradients are non-zero");
 }
 
-// --- B4: Adam bookkeeping ------------------------------------------------------------------
+// --- Adam bookkeeping: one step counter, bias correction once --------------------------------
 
 #[test]
-fn b4_adam_moves_lr_per_step_for_every_parameter() {
+fn adam_constant_gradient_steps() {
     let mut adam = Adam::<f64>::new(1e-3);
     let (mut first, mut second) = (vec![0.0], vec![0.0]);
     adam.step(&mut [&mut first, &mut second], &[&[0.5], &[0.5]]).unwrap();
@@ -203,7 +203,7 @@ fn b4_adam_moves_lr_per_step_for_every_parameter() {
 }
 
 #[test]
-fn b4_adam_in_f32() {
+fn adam_f32_first_step() {
     let mut adam = Adam::<f32>::new(1e-3);
     let (mut first, mut second) = (vec![0.0f32], vec![0.0f32]);
     adam.step(&mut [&mut first, &mut second], &[&[0.5], &[0.5]]).unwrap();
@@ -211,16 +211,16 @@ fn b4_adam_in_f32() {
     assert_eq!(first, second);
 }
 
-// --- B5: log-softmax subtracts the maximum -------------------------------------------------
+// --- Log-softmax subtracts the maximum; logits of magnitude ~10³ ---------------------------
 
-const BURN_LOGITS: [f64; 10] = [-781.1664, -1043.7303, 890.2518, -1234.9999, -1622.5167, -2174.6855, -1304.8042, -1730.8314, -1072.6201, -1899.7662];
-const BURN_LOG_SOFTMAX: [f64; 10] = [-1671.4182, -1933.9821, 0.0, -2125.2517, -2512.7685, -3064.9373, -2195.0560, -2621.0832, -1962.8719, -2790.0180];
+const LARGE_LOGITS: [f64; 10] = [-781.1664, -1043.7303, 890.2518, -1234.9999, -1622.5167, -2174.6855, -1304.8042, -1730.8314, -1072.6201, -1899.7662];
+const LARGE_LOG_SOFTMAX: [f64; 10] = [-1671.4182, -1933.9821, 0.0, -2125.2517, -2512.7685, -3064.9373, -2195.0560, -2621.0832, -1962.8719, -2790.0180];
 
 #[test]
-fn b5_log_softmax_large_logits_f64() {
+fn log_softmax_large_logits_f64() {
     let mut out = [0.0; 10];
-    log_softmax(&BURN_LOGITS, &mut out).unwrap();
-    for (k, (&got, &want)) in out.iter().zip(&BURN_LOG_SOFTMAX).enumerate() {
+    log_softmax(&LARGE_LOGITS, &mut out).unwrap();
+    for (k, (&got, &want)) in out.iter().zip(&LARGE_LOG_SOFTMAX).enumerate() {
         assert_near(got, want, 1e-4, &format!("log-softmax[{k}]"));
     }
     let mut pair = [0.0; 2];
@@ -228,18 +228,18 @@ fn b5_log_softmax_large_logits_f64() {
     assert_eq!(pair, [0.0, -1000.0]);
 
     let mut grad = [0.0; 10];
-    masked_cross_entropy(&BURN_LOGITS, 10, 10, &[0], &[true], 1.0, &mut grad).unwrap();
+    masked_cross_entropy(&LARGE_LOGITS, 10, 10, &[0], &[true], 1.0, &mut grad).unwrap();
     assert!(grad.iter().all(|g| g.is_finite()));
     assert_near(grad[0], -1.0, 1e-12, "gradient at the target");
     assert_near(grad[2], 1.0, 1e-12, "gradient at the maximum");
 }
 
 #[test]
-fn b5_log_softmax_large_logits_f32() {
-    let logits: Vec<f32> = BURN_LOGITS.iter().map(|&v| v as f32).collect();
+fn log_softmax_large_logits_f32() {
+    let logits: Vec<f32> = LARGE_LOGITS.iter().map(|&v| v as f32).collect();
     let mut out = [0.0f32; 10];
     log_softmax(&logits, &mut out).unwrap();
-    for (k, (&got, &want)) in out.iter().zip(&BURN_LOG_SOFTMAX).enumerate() {
+    for (k, (&got, &want)) in out.iter().zip(&LARGE_LOG_SOFTMAX).enumerate() {
         assert_near(got as f64, want, 1e-3, &format!("f32 log-softmax[{k}]"));
     }
     let mut pair = [0.0f32; 2];
@@ -252,10 +252,10 @@ fn b5_log_softmax_large_logits_f32() {
     assert!(grad.iter().all(|g| g.is_finite()));
 }
 
-// --- B6: masked cross-entropy ---------------------------------------------------------------
+// --- Masked cross-entropy ----------------------------------------------------------------------
 
 #[test]
-fn b6_masked_mean_over_valid_steps() {
+fn cross_entropy_masked_mean() {
     let logits = [2.0, 0.0, f64::NEG_INFINITY, 0.0, 0.0, 1.0];
     let mut grad = [0.0; 6];
     let loss = masked_cross_entropy(&logits, 2, 2, &[0, 0, 1], &[true, false, true], 1.0, &mut grad).unwrap();
@@ -268,7 +268,7 @@ fn b6_masked_mean_over_valid_steps() {
 }
 
 #[test]
-fn b6_unmasked_step_values() {
+fn cross_entropy_per_step_values() {
     let logits = [2.0, 0.0, 0.0, 5.0, 0.0, 1.0];
     let mut grad = [0.0; 6];
     let all = masked_cross_entropy(&logits, 2, 2, &[0, 0, 1], &[true, true, true], 1.0, &mut grad).unwrap();
@@ -280,7 +280,7 @@ fn b6_unmasked_step_values() {
 }
 
 #[test]
-fn b6_empty_mask_gives_zero_not_nan() {
+fn cross_entropy_empty_mask_zero() {
     let logits = [2.0, 0.0, f64::NEG_INFINITY, 0.0, 0.0, 1.0];
     let mut grad = [0.0; 6];
     let loss = masked_cross_entropy(&logits, 2, 2, &[0, 0, 1], &[false; 3], 1.0, &mut grad).unwrap();
@@ -288,9 +288,10 @@ fn b6_empty_mask_gives_zero_not_nan() {
     assert_eq!(grad, [0.0; 6]);
 }
 
-// --- A1, A2, A5: the actor–critic window ----------------------------------------------------
+// --- Actor–critic window: stop-gradients and the entropy sign --------------------------------
 
-/// A window of two in-trial steps with the given policy logits (wait, opt-out) and values.
+/// Builds the outputs of two in-trial steps with the given policy logits (wait, opt-out) and
+/// values.
 fn two_step_outputs(logits: [f64; 2], values: [f64; 2]) -> Vec<f64> {
     let mut p = vec![0.0; 12];
     for k in 0..2 {
@@ -306,7 +307,7 @@ fn in_trial(action: usize, reward: f64) -> StepRecord {
 }
 
 #[test]
-fn a1_actor_term_sends_no_gradient_to_value() {
+fn actor_term_skips_value() {
     let p = two_step_outputs([0.0, 0.0], [0.2, 5.0]);
     let config = ActorCriticConfig { gamma: 0.0, lambda_value: 0.0, lambda_entropy: 0.0, ..Default::default() };
     let (mut dp, mut dq) = (vec![0.0; 12], vec![0.0; 8]);
@@ -319,7 +320,7 @@ fn a1_actor_term_sends_no_gradient_to_value() {
 }
 
 #[test]
-fn a1_actor_loss_leaves_critic_weights_untouched() {
+fn actor_loss_skips_value_head() {
     let params = TwoRegionParams::<f64>::init(4, 5, 3);
     let mut tape = TwoRegionTape::new(4, 5);
     let steps = 6;
@@ -337,7 +338,7 @@ fn a1_actor_loss_leaves_critic_weights_untouched() {
 }
 
 #[test]
-fn a2_critic_is_semi_gradient_by_default() {
+fn critic_semi_gradient_bootstrap() {
     let p = two_step_outputs([0.0, 0.0], [0.5, 2.0]);
     let steps = [in_trial(0, 1.0), in_trial(0, 0.0)];
     let mut config = ActorCriticConfig { gamma: 0.9, lambda_policy: 0.0, lambda_value: 0.5, lambda_entropy: 0.0, ..Default::default() };
@@ -355,7 +356,7 @@ fn a2_critic_is_semi_gradient_by_default() {
 }
 
 #[test]
-fn a5_entropy_bonus_gradient_sign() {
+fn entropy_bonus_gradient_sign() {
     let mut p = vec![0.0; 6];
     p[0] = 1.0;
     let config = ActorCriticConfig { lambda_entropy: 0.01, ..Default::default() };
@@ -367,10 +368,10 @@ fn a5_entropy_bonus_gradient_sign() {
     assert_eq!(dp[2], 0.0, "masked ITI logit");
 }
 
-// --- A4: masked entropy ---------------------------------------------------------------------
+// --- Masked entropy with 0 · log 0 = 0 --------------------------------------------------------
 
 #[test]
-fn a4_negative_infinity_logit_gives_finite_entropy() {
+fn masked_logit_finite_entropy() {
     let policy = Categorical::from_logits(&[0.0, 0.0, f64::NEG_INFINITY]).unwrap();
     assert_near(policy.entropy, std::f64::consts::LN_2, 1e-12, "entropy");
     assert_near(policy.log_probs[0], -std::f64::consts::LN_2, 1e-12, "log π(valid)");
@@ -383,7 +384,7 @@ fn a4_negative_infinity_logit_gives_finite_entropy() {
 }
 
 #[test]
-fn a4_minus_1e9_logit_in_f32() {
+fn masked_logit_minus_1e9_f32() {
     let policy = Categorical::from_logits(&[0.0f32, 0.0, -1e9]).unwrap();
     assert_near(policy.entropy, std::f64::consts::LN_2, 1e-12, "entropy");
     assert_eq!(policy.probs[2], 0.0);
@@ -391,7 +392,7 @@ fn a4_minus_1e9_logit_in_f32() {
 }
 
 #[test]
-fn a4_fully_masked_row_is_rejected() {
+fn fully_masked_policy_rejected() {
     let err = Categorical::from_logits(&[f64::NEG_INFINITY; 3]).unwrap_err();
     assert!(err.to_string().contains("exclude every action"), "{err}");
     let err = Categorical::masked(&[0.0, 0.0, 0.0], [false; 3]).unwrap_err();

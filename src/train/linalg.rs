@@ -5,8 +5,8 @@
 //! matrix–vector kernels below instead, because `matrixmultiply` packs the whole weight matrix
 //! on every call, which costs more than the product itself at batch 1.
 //!
-//! Large products are split into blocks of output columns (or rows) of a fixed size and the
-//! blocks run as rayon tasks. Every output element is computed by one task with the same
+//! Large products are split into blocks of output columns (or rows), with a width fixed by the
+//! matrix sizes, and the blocks run as rayon tasks. Every output element is computed by one task with the same
 //! summation order whatever the number of threads, so results do not depend on it.
 
 use rayon::prelude::*;
@@ -46,8 +46,8 @@ fn for_each_block(count: usize, task: impl Fn(usize) + Send + Sync) {
     }
 }
 
-/// Width of the blocks that split `len` outputs, which depends only on the sizes (never on the
-/// thread count): `len` itself when the product is too small to split.
+/// Returns the width of the blocks that split `len` outputs (`len` itself when the product is
+/// too small to split). It depends only on the sizes, never on the thread count.
 fn block_width(len: usize, work: usize) -> usize {
     if work < PARALLEL_MIN_WORK || len <= BLOCK {
         len
@@ -91,7 +91,9 @@ pub fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
 /// Computes `C ← A Wᵀ + β C` with `A` m × k, `W` n × k (a PyTorch weight, one row per output)
 /// and `C` m × n, all row-major. With `β = 0`, `C` is overwritten without being read.
 pub fn matmul_a_wt<T: Real>(m: usize, k: usize, n: usize, a: &[T], w: &[T], beta: T, c: &mut [T]) {
-    assert!(a.len() >= m * k && w.len() >= n * k && c.len() >= m * n, "matmul_a_wt: buffer too small");
+    assert!(a.len() >= m * k, "matmul_a_wt: A is shorter than m × k");
+    assert!(w.len() >= n * k, "matmul_a_wt: W is shorter than n × k");
+    assert!(c.len() >= m * n, "matmul_a_wt: C is shorter than m × n");
     if m == 1 {
         for (j, cj) in c[..n].iter_mut().enumerate() {
             let product = dot(&w[j * k..(j + 1) * k], &a[..k]);
@@ -109,7 +111,7 @@ pub fn matmul_a_wt<T: Real>(m: usize, k: usize, n: usize, a: &[T], w: &[T], beta
     for_each_block(n.div_ceil(width), |block| {
         let start = block * width;
         let width = width.min(n - start);
-        // SAFETY: the assert above bounds every index the strides reach; `c` is a distinct
+        // SAFETY: the asserts above bound every index the strides reach. `c` is a distinct
         // mutable borrow, so it cannot alias `a` or `w`, and blocks write disjoint columns.
         unsafe {
             T::gemm(m, k, width, T::ONE, a.as_ptr(), k as isize, 1, w.as_ptr().add(start * k), 1, k as isize, beta, c_ptr.get().add(start), n as isize, 1);
@@ -120,7 +122,9 @@ pub fn matmul_a_wt<T: Real>(m: usize, k: usize, n: usize, a: &[T], w: &[T], beta
 /// Computes `C ← A W + β C` with `A` m × k, `W` k × n and `C` m × n, all row-major. This is the
 /// backward product `∂L/∂z = ∂L/∂a · W` of a layer `a = z Wᵀ`.
 pub fn matmul_a_w<T: Real>(m: usize, k: usize, n: usize, a: &[T], w: &[T], beta: T, c: &mut [T]) {
-    assert!(a.len() >= m * k && w.len() >= k * n && c.len() >= m * n, "matmul_a_w: buffer too small");
+    assert!(a.len() >= m * k, "matmul_a_w: A is shorter than m × k");
+    assert!(w.len() >= k * n, "matmul_a_w: W is shorter than k × n");
+    assert!(c.len() >= m * n, "matmul_a_w: C is shorter than m × n");
     if m == 1 {
         let c = &mut c[..n];
         if beta == T::ZERO {
@@ -154,7 +158,9 @@ pub fn matmul_a_w<T: Real>(m: usize, k: usize, n: usize, a: &[T], w: &[T], beta:
 /// Computes `C ← C + Aᵀ B` with `A` r × m, `B` r × n and `C` m × n, all row-major: the weight
 /// gradient `Σ_rows δ_rowᵀ z_row` of a layer over all time steps and batch items at once.
 pub fn accumulate_at_b<T: Real>(r: usize, m: usize, n: usize, a: &[T], b: &[T], c: &mut [T]) {
-    assert!(a.len() >= r * m && b.len() >= r * n && c.len() >= m * n, "accumulate_at_b: buffer too small");
+    assert!(a.len() >= r * m, "accumulate_at_b: A is shorter than r × m");
+    assert!(b.len() >= r * n, "accumulate_at_b: B is shorter than r × n");
+    assert!(c.len() >= m * n, "accumulate_at_b: C is shorter than m × n");
     if r == 0 || m == 0 {
         return;
     }

@@ -48,7 +48,7 @@ pub struct LstmTape<T> {
 }
 
 impl<T: Real> LstmTape<T> {
-    /// An empty tape for a layer with `input` inputs and `hidden` units.
+    /// Creates an empty tape for a layer with `input` inputs and `hidden` units.
     pub fn new(input: usize, hidden: usize) -> Self {
         LstmTape { input, hidden, ..Default::default() }
     }
@@ -186,10 +186,11 @@ impl<T: Real> LstmTape<T> {
     /// Backpropagates through every step of the window once.
     ///
     /// `dh_out` ((steps·B) × H) is the loss gradient with respect to each step's output
-    /// `h_{t+1}` from outside the recurrence (heads, losses); `dh_final` and `dc_final` (B × H)
-    /// are gradients with respect to the last state. Parameter gradients are added to `grads`;
-    /// `dx`, when given ((steps·B) × I), receives the gradient with respect to each input.
-    /// Afterwards [`initial_state_grad`](Self::initial_state_grad) holds `∂L/∂(h_0, c_0)`.
+    /// `h_{t+1}` from outside the recurrence (heads, losses). `dh_final` and `dc_final` (B × H)
+    /// are the gradients with respect to the last state. Parameter gradients are added to
+    /// `grads`, and `dx`, when given ((steps·B) × I), receives the gradient with respect to
+    /// each input. Afterwards [`initial_state_grad`](Self::initial_state_grad) returns
+    /// `∂L/∂(h_0, c_0)`.
     pub fn backward(
         &mut self,
         params: &CellParams<T>,

@@ -1,8 +1,8 @@
 //! Forward and exact backward passes of the two-region network over one window.
 //!
-//! Per step t: the OFC LSTM reads the task input `x_t` (4 channels), its head gives
-//! `q_t = linear1(h¹_{t+1})`; the STR LSTM reads `s_t = [x_t[0], x_t[1], q_t[0], q_t[1], q_t[2]]`
-//! and its head gives `p_t = linear2(h²_{t+1})`. The OFC logits enter the STR as raw values, so
+//! Per step t, the OFC LSTM reads the task input `x_t` (4 channels) and its head gives
+//! `q_t = linear1(h¹_{t+1})`. The STR LSTM then reads `s_t = [x_t[0], x_t[1], q_t[0], q_t[1],
+//! q_t[2]]` and its head gives `p_t = linear2(h²_{t+1})`. The OFC logits enter the STR as raw values, so
 //! the STR's losses reach the OFC through `q`: the backward pass runs the STR first, adds
 //! `∂L/∂s_t[2..5]` to `∂L/∂q_t[0..3]`, then runs the OFC.
 
@@ -73,7 +73,7 @@ pub struct TwoRegionTape<T> {
 }
 
 impl<T: Real> TwoRegionTape<T> {
-    /// An empty tape for OFC size `h1` and STR size `h2`.
+    /// Creates an empty tape for OFC size `h1` and STR size `h2`.
     pub fn new(h1: usize, h2: usize) -> Self {
         TwoRegionTape {
             h1,
@@ -190,7 +190,7 @@ impl<T: Real> TwoRegionTape<T> {
         &self.p[..self.steps() * self.batch * STR_OUTPUTS]
     }
 
-    /// The state after the last step (the next window's initial state).
+    /// Returns the state after the last step (the next window's initial state).
     pub fn final_state(&self) -> TwoRegionState<T> {
         let t = self.steps();
         TwoRegionState {
@@ -205,7 +205,7 @@ impl<T: Real> TwoRegionTape<T> {
     /// Backpropagates the window once and adds the parameter gradients to `grads`.
     ///
     /// `dq` ((T·B) × 4) and `dp` ((T·B) × 6), time-major, are the loss gradients with respect to
-    /// each step's outputs; `d_final` is the gradient with respect to the last state (`None`
+    /// each step's outputs. `d_final` is the gradient with respect to the last state (`None`
     /// for zero). The gradient with respect to the window's initial state is available
     /// afterwards from [`initial_state_grad`](Self::initial_state_grad).
     pub fn backward(
