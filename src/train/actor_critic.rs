@@ -1,5 +1,7 @@
 //! The actor–critic loss on one window of N steps, with its gradient with respect to the
-//! network outputs (`p` for policy and value, `q` for the block prediction).
+//! network outputs (`p` for policy and value, `q` for the block prediction). It follows the
+//! training code of Hocker, Constantinople & Savin (Nature Machine Intelligence 2025,
+//! repository Savin-Lab-Code/kind_cl), called "the original code" below.
 //!
 //! Returns are n-step and bootstrapped from the window's last value, because a window never
 //! ends an episode: `R_{N−1} = V_{N−1}`, `R_k = r_k + γ R_{k+1}` (so `r_{N−1}` is unused), and
@@ -9,7 +11,7 @@
 //!   actor term sends no gradient into the value;
 //! * critic `L_V = λ_V mean_G δ_k²`, a semi-gradient: `R_k` is a constant, including the
 //!   bootstrap `V_{N−1}` unless [`ActorCriticConfig::detach_bootstrap`] is false, which
-//!   reproduces the original study's code (there `V_{N−1}` also receives gradient through
+//!   reproduces the original code (there `V_{N−1}` also receives gradient through
 //!   every `R_k`);
 //! * entropy bonus `L_H = −λ_H Σ_{k<N} H_k / N`, so descending the loss raises the entropy;
 //! * block prediction `L_pred = mean_k CE(q_k[0..3], b_k)` over all N steps, when labels exist.
@@ -27,7 +29,7 @@ use crate::error::{Error, Result};
 /// Index of the value output V in `p`.
 pub const VALUE_OUTPUT: usize = 3;
 
-/// Weights of the actor–critic loss. The defaults are those of the original study's
+/// Weights of the actor–critic loss. The defaults are those of the original code's demo
 /// configuration (γ per 0.05 s step).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ActorCriticConfig {
@@ -54,7 +56,7 @@ impl Default for ActorCriticConfig {
     }
 }
 
-/// What happened at one step of the window.
+/// The record of one step of the window: action, reward, phase and block.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepRecord {
     /// Action taken (0 wait, 1 opt-out, 2 ITI action).

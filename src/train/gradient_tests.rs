@@ -367,3 +367,72 @@ fn truncated_window_matches_constant_start() {
     let full = (full_loss(&plus) - full_loss(&minus)) / (2.0 * EPS);
     assert!((full - truncated.rnn1.w_hh[0]).abs() > 1e-6, "full {full} equals truncated {}", truncated.rnn1.w_hh[0]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Batched against batch-1 runs, and thread-count independence, at sizes that take the parallel
+// paths (batch × hidden ≥ 8192 state entries, products above 2²¹ multiply–adds).
+
+fn run_batch<T: super::Real>(params: &TwoRegionParams<T>, inputs: &[T], steps: usize, state: &TwoRegionState<T>, wp: &[T]) -> (Vec<T>, TwoRegionParams<T>) {
+    let mut tape = TwoRegionTape::new(params.ofc_hidden(), params.str_hidden());
+    tape.forward_batch(params, inputs, steps, state).unwrap();
+    let p = tape.p().to_vec();
+    let dq = vec![T::ZERO; tape.q().len()];
+    let mut grads = TwoRegionParams::zeros(params.ofc_hidden(), params.str_hidden());
+    tape.backward(params, &dq, &wp[..p.len()], None, &mut grads).unwrap();
+    (p, grads)
+}
+
+#[test]
+fn batched_run_equals_sum_of_single_runs() {
+    let (hidden, batch, steps) = (128, 64, 3);
+    let params = TwoRegionParams::<f64>::init(hidden, hidden, 12);
+    let inputs = random(batch * steps * 4, 12, "inputs");
+    let state = TwoRegionState::uniform(batch, hidden, hidden, &mut crate::rng::stream(12, "state"));
+    let wp = random(batch * steps * 6, 12, "wp");
+    let (p_batch, grads_batch) = run_batch(&params, &inputs, steps, &state, &wp);
+
+    let mut grads_sum = TwoRegionParams::<f64>::zeros(hidden, hidden);
+    for b in 0..batch {
+        let one_state = TwoRegionState {
+            batch: 1,
+            h_ofc: state.h_ofc[b * hidden..(b + 1) * hidden].to_vec(),
+            c_ofc: state.c_ofc[b * hidden..(b + 1) * hidden].to_vec(),
+            h_str: state.h_str[b * hidden..(b + 1) * hidden].to_vec(),
+            c_str: state.c_str[b * hidden..(b + 1) * hidden].to_vec(),
+        };
+        // Time-major weights of sequence b.
+        let one_wp: Vec<f64> = (0..steps).flat_map(|t| wp[(t * batch + b) * 6..(t * batch + b + 1) * 6].to_vec()).collect();
+        let (p_one, grads_one) = run_batch(&params, &inputs[b * steps * 4..(b + 1) * steps * 4], steps, &one_state, &one_wp);
+        for t in 0..steps {
+            for k in 0..6 {
+                let batched = p_batch[(t * batch + b) * 6 + k];
+                assert!((batched - p_one[t * 6 + k]).abs() < 1e-12, "output b={b} t={t} k={k}");
+            }
+        }
+        for (sum, one) in grads_sum.tensors_mut().into_iter().zip(grads_one.tensors()) {
+            sum.iter_mut().zip(one).for_each(|(s, o)| *s += o);
+        }
+    }
+    for (tensor, (batched, summed)) in grads_batch.tensors().iter().zip(grads_sum.tensors()).enumerate() {
+        for (entry, (a, b)) in batched.iter().zip(summed).enumerate() {
+            assert!((a - b).abs() < 1e-10, "tensor {tensor} entry {entry}: {a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn results_do_not_depend_on_thread_count() {
+    let (hidden, batch, steps) = (128, 64, 4);
+    let params = TwoRegionParams::<f32>::init(hidden, hidden, 13);
+    let inputs: Vec<f32> = random(batch * steps * 4, 13, "inputs").iter().map(|&v| v as f32).collect();
+    let wp: Vec<f32> = random(batch * steps * 6, 13, "wp").iter().map(|&v| v as f32).collect();
+    let state = TwoRegionState::uniform(batch, hidden, hidden, &mut crate::rng::stream(13, "state"));
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| run_batch(&params, &inputs, steps, &state, &wp))
+    };
+    let (p1, g1) = run(1);
+    let (p3, g3) = run(3);
+    assert_eq!(p1, p3);
+    assert_eq!(g1, g3);
+}

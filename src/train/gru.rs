@@ -36,7 +36,7 @@ pub struct GruTape<T> {
 }
 
 impl<T: Real> GruTape<T> {
-    /// An empty tape for a layer with `input` inputs and `hidden` units.
+    /// Creates an empty tape for a layer with `input` inputs and `hidden` units.
     pub fn new(input: usize, hidden: usize) -> Self {
         GruTape { input, hidden, ..Default::default() }
     }
@@ -114,9 +114,9 @@ impl<T: Real> GruTape<T> {
         Ok(&self.h[(t + 1) * state..(t + 2) * state])
     }
 
-    /// Backpropagates through the window; arguments as in [`super::LstmTape::backward`]
-    /// without the cell state. Afterwards [`initial_state_grad`](Self::initial_state_grad)
-    /// holds `∂L/∂h_0`.
+    /// Backpropagates through the window, with the arguments of [`super::LstmTape::backward`]
+    /// less the cell state. Afterwards [`initial_state_grad`](Self::initial_state_grad)
+    /// returns `∂L/∂h_0`.
     pub fn backward(&mut self, params: &CellParams<T>, dh_out: &[T], dh_final: &[T], grads: &mut CellParams<T>, mut dx: Option<&mut [T]>) -> Result<()> {
         check_cell(params, CellKind::Gru, self.input, self.hidden)?;
         check_cell(grads, CellKind::Gru, self.input, self.hidden)?;

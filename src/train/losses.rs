@@ -26,17 +26,16 @@ pub fn mse<T: Real>(pred: &[T], target: &[T], weight: f64, grad: &mut [T]) -> Re
     Ok(sum / n)
 }
 
-/// Which supervised outputs enter the kindergarten loss, in the order [memory, count,
-/// integration] = [p[4], p[5], q[3]].
+/// Selection flags of the supervised outputs in the kindergarten loss, in the order
+/// [memory, count, integration] = [p[4], p[5], q[3]].
 pub type SupervisedSelection = [bool; 3];
 
 /// All three supervised outputs.
 pub const ALL_SUPERVISED: SupervisedSelection = [true, true, true];
 
 /// MSE of the supervised outputs `y = [p[4], p[5], q[3]]` against `targets` (rows × 3), mean
-/// over rows × selected outputs. `q` (rows × 4), `p` (rows × 6) and `targets` share one row
-/// order (time-major or batch-major, as long as it is the same); unselected columns of
-/// `targets` are ignored.
+/// over rows × selected outputs. `q` (rows × 4), `p` (rows × 6) and `targets` must share one
+/// row order (time-major or batch-major). Unselected columns of `targets` are ignored.
 pub fn supervised_mse<T: Real>(
     q: &[T],
     p: &[T],

@@ -10,6 +10,8 @@
 //! `dc_t = dc f`, `dh_t = W_hhᵀ da`. The weight gradients of all steps are summed at the end as
 //! one product `daᵀ [x | h]` over every (step, row).
 
+use rayon::prelude::*;
+
 use super::linalg::{accumulate_at_b, accumulate_column_sums, matmul_a_w, matmul_a_wt};
 use super::params::{CellKind, CellParams};
 use super::real::Real;
@@ -37,12 +39,16 @@ pub struct LstmTape<T> {
     gates: Vec<T>,
     tanh_c: Vec<T>,
     bias: Vec<T>,
+    /// `weight_ihᵀ` (I × 4H) and `weight_hhᵀ` (H × 4H), copied at the first step of a batched
+    /// window so the per-step product reads the weights contiguously (see `step`).
+    w_ih_t: Vec<T>,
+    w_hh_t: Vec<T>,
     dh: Vec<T>,
     dc: Vec<T>,
 }
 
 impl<T: Real> LstmTape<T> {
-    /// An empty tape for a layer with `input` inputs and `hidden` units.
+    /// Creates an empty tape for a layer with `input` inputs and `hidden` units.
     pub fn new(input: usize, hidden: usize) -> Self {
         LstmTape { input, hidden, ..Default::default() }
     }
@@ -107,6 +113,10 @@ impl<T: Real> LstmTape<T> {
     }
 
     /// Takes one step with input `x` (B × I) and returns the new hidden state (B × H).
+    ///
+    /// The parameters must be the same for every step of a window: with B > 1 they are
+    /// transposed once, at the first step, because `matrixmultiply` packs its right operand on
+    /// every call and packing `Wᵀ` from row-major `W` is a strided gather.
     pub fn step(&mut self, params: &CellParams<T>, x: &[T]) -> Result<&[T]> {
         self.check_params(params)?;
         let (b, n_in, n_h) = (self.batch, self.input, self.hidden);
@@ -132,8 +142,17 @@ impl<T: Real> LstmTape<T> {
         }
         let state = b * n_h;
         let h_prev = &self.h[t * state..(t + 1) * state];
-        matmul_a_wt(b, n_in, rows, x_t, &params.w_ih, T::ONE, gates_t);
-        matmul_a_wt(b, n_h, rows, h_prev, &params.w_hh, T::ONE, gates_t);
+        if b == 1 {
+            matmul_a_wt(b, n_in, rows, x_t, &params.w_ih, T::ONE, gates_t);
+            matmul_a_wt(b, n_h, rows, h_prev, &params.w_hh, T::ONE, gates_t);
+        } else {
+            if t == 0 {
+                transpose_into(&params.w_ih, rows, n_in, &mut self.w_ih_t);
+                transpose_into(&params.w_hh, rows, n_h, &mut self.w_hh_t);
+            }
+            matmul_a_w(b, n_in, rows, x_t, &self.w_ih_t, T::ONE, gates_t);
+            matmul_a_w(b, n_h, rows, h_prev, &self.w_hh_t, T::ONE, gates_t);
+        }
 
         // Activations and the state update.
         let (c_before, c_after) = self.c.split_at_mut((t + 1) * state);
@@ -141,25 +160,23 @@ impl<T: Real> LstmTape<T> {
         let c_next = &mut c_after[..state];
         let h_next = &mut self.h[(t + 1) * state..(t + 2) * state];
         let tanh_c = &mut self.tanh_c[t * state..(t + 1) * state];
-        for r in 0..b {
-            let g_row = &mut gates_t[r * rows..(r + 1) * rows];
-            for j in 0..n_h {
-                let i = g_row[j].sigmoid();
-                let f = g_row[n_h + j].sigmoid();
-                let g = g_row[2 * n_h + j].tanh();
-                let o = g_row[3 * n_h + j].sigmoid();
-                g_row[j] = i;
-                g_row[n_h + j] = f;
-                g_row[2 * n_h + j] = g;
-                g_row[3 * n_h + j] = o;
-
-                let idx = r * n_h + j;
-                let c = f * c_prev[idx] + i * g;
-                let tc = c.tanh();
-                c_next[idx] = c;
-                tanh_c[idx] = tc;
-                h_next[idx] = o * tc;
-            }
+        let activate = |(((g_row, c_prev), c_next), (tanh_c, h_next))| activate_row(g_row, c_prev, c_next, tanh_c, h_next);
+        if b < 2 * ROWS_PER_TASK || state < PARALLEL_MIN_ELEMENTS {
+            // A rayon call from outside the pool costs a cross-thread hand-off; not worth it here.
+            gates_t
+                .chunks_mut(rows)
+                .zip(c_prev.chunks(n_h))
+                .zip(c_next.chunks_mut(n_h))
+                .zip(tanh_c.chunks_mut(n_h).zip(h_next.chunks_mut(n_h)))
+                .for_each(activate);
+        } else {
+            gates_t
+                .par_chunks_mut(rows)
+                .zip(c_prev.par_chunks(n_h))
+                .zip(c_next.par_chunks_mut(n_h))
+                .zip(tanh_c.par_chunks_mut(n_h).zip(h_next.par_chunks_mut(n_h)))
+                .with_min_len(ROWS_PER_TASK)
+                .for_each(activate);
         }
 
         self.steps += 1;
@@ -169,10 +186,11 @@ impl<T: Real> LstmTape<T> {
     /// Backpropagates through every step of the window once.
     ///
     /// `dh_out` ((steps·B) × H) is the loss gradient with respect to each step's output
-    /// `h_{t+1}` from outside the recurrence (heads, losses); `dh_final` and `dc_final` (B × H)
-    /// are gradients with respect to the last state. Parameter gradients are added to `grads`;
-    /// `dx`, when given ((steps·B) × I), receives the gradient with respect to each input.
-    /// Afterwards [`initial_state_grad`](Self::initial_state_grad) holds `∂L/∂(h_0, c_0)`.
+    /// `h_{t+1}` from outside the recurrence (heads, losses). `dh_final` and `dc_final` (B × H)
+    /// are the gradients with respect to the last state. Parameter gradients are added to
+    /// `grads`, and `dx`, when given ((steps·B) × I), receives the gradient with respect to
+    /// each input. Afterwards [`initial_state_grad`](Self::initial_state_grad) returns
+    /// `∂L/∂(h_0, c_0)`.
     pub fn backward(
         &mut self,
         params: &CellParams<T>,
@@ -209,21 +227,21 @@ impl<T: Real> LstmTape<T> {
             let dh_step = &dh_out[t * state..(t + 1) * state];
 
             // Gate pre-activation gradients, written over the activations.
-            for r in 0..b {
-                let g_row = &mut gates_t[r * rows..(r + 1) * rows];
-                for j in 0..n_h {
-                    let idx = r * n_h + j;
-                    let (i, f, g, o) = (g_row[j], g_row[n_h + j], g_row[2 * n_h + j], g_row[3 * n_h + j]);
-                    let tc = tanh_c[idx];
-                    let dh = self.dh[idx] + dh_step[idx];
-                    let dc = self.dc[idx] + dh * o * (T::ONE - tc * tc);
-
-                    g_row[j] = dc * g * i * (T::ONE - i);
-                    g_row[n_h + j] = dc * c_prev[idx] * f * (T::ONE - f);
-                    g_row[2 * n_h + j] = dc * i * (T::ONE - g * g);
-                    g_row[3 * n_h + j] = dh * tc * o * (T::ONE - o);
-                    self.dc[idx] = dc * f;
-                }
+            let backprop = |(((g_row, (tanh_c, c_prev)), (dh_carry, dh_step)), dc)| backprop_row(g_row, tanh_c, c_prev, dh_carry, dh_step, dc);
+            if b < 2 * ROWS_PER_TASK || state < PARALLEL_MIN_ELEMENTS {
+                gates_t
+                    .chunks_mut(rows)
+                    .zip(tanh_c.chunks(n_h).zip(c_prev.chunks(n_h)))
+                    .zip(self.dh[..state].chunks(n_h).zip(dh_step.chunks(n_h)))
+                    .zip(self.dc[..state].chunks_mut(n_h))
+                    .for_each(backprop);
+            } else {
+                let rows_iter = gates_t
+                    .par_chunks_mut(rows)
+                    .zip(tanh_c.par_chunks(n_h).zip(c_prev.par_chunks(n_h)))
+                    .zip(self.dh[..state].par_chunks(n_h).zip(dh_step.par_chunks(n_h)))
+                    .zip(self.dc[..state].par_chunks_mut(n_h));
+                rows_iter.with_min_len(ROWS_PER_TASK).for_each(backprop);
             }
 
             // Carries to the previous step.
@@ -259,6 +277,61 @@ impl<T: Real> LstmTape<T> {
             ));
         }
         Ok(())
+    }
+}
+
+/// Batch rows per rayon task in the elementwise loops.
+const ROWS_PER_TASK: usize = 16;
+/// Elementwise loops over fewer state entries (B × H) than this run on the calling thread.
+const PARALLEL_MIN_ELEMENTS: usize = 8192;
+
+/// Applies the gate nonlinearities to one batch row of pre-activations (in place) and updates
+/// its cell and hidden state.
+fn activate_row<T: Real>(g_row: &mut [T], c_prev: &[T], c_next: &mut [T], tanh_c: &mut [T], h_next: &mut [T]) {
+    let n_h = c_prev.len();
+    for j in 0..n_h {
+        let i = g_row[j].sigmoid();
+        let f = g_row[n_h + j].sigmoid();
+        let g = g_row[2 * n_h + j].tanh();
+        let o = g_row[3 * n_h + j].sigmoid();
+        g_row[j] = i;
+        g_row[n_h + j] = f;
+        g_row[2 * n_h + j] = g;
+        g_row[3 * n_h + j] = o;
+
+        let c = f * c_prev[j] + i * g;
+        let tc = c.tanh();
+        c_next[j] = c;
+        tanh_c[j] = tc;
+        h_next[j] = o * tc;
+    }
+}
+
+/// Replaces one batch row of gate activations by the gradients of their pre-activations, and
+/// `dc` (the gradient at c_{t+1}) by the carry `∂L/∂c_t`.
+fn backprop_row<T: Real>(g_row: &mut [T], tanh_c: &[T], c_prev: &[T], dh_carry: &[T], dh_step: &[T], dc: &mut [T]) {
+    let n_h = c_prev.len();
+    for j in 0..n_h {
+        let (i, f, g, o) = (g_row[j], g_row[n_h + j], g_row[2 * n_h + j], g_row[3 * n_h + j]);
+        let tc = tanh_c[j];
+        let dh = dh_carry[j] + dh_step[j];
+        let dc_total = dc[j] + dh * o * (T::ONE - tc * tc);
+
+        g_row[j] = dc_total * g * i * (T::ONE - i);
+        g_row[n_h + j] = dc_total * c_prev[j] * f * (T::ONE - f);
+        g_row[2 * n_h + j] = dc_total * i * (T::ONE - g * g);
+        g_row[3 * n_h + j] = dh * tc * o * (T::ONE - o);
+        dc[j] = dc_total * f;
+    }
+}
+
+/// Writes the transpose of the row-major `rows × cols` matrix `m` into `out` (cols × rows).
+fn transpose_into<T: Real>(m: &[T], rows: usize, cols: usize, out: &mut Vec<T>) {
+    grow(out, rows * cols);
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = m[r * cols + c];
+        }
     }
 }
 

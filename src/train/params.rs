@@ -72,12 +72,12 @@ impl<T: Real> CellParams<T> {
         params
     }
 
-    /// The four tensors in PyTorch's order.
+    /// Returns the four tensors in PyTorch's order.
     pub fn tensors(&self) -> [&[T]; 4] {
         [&self.w_ih, &self.w_hh, &self.b_ih, &self.b_hh]
     }
 
-    /// The four tensors in PyTorch's order, mutable.
+    /// Returns the four tensors in PyTorch's order, mutable.
     pub fn tensors_mut(&mut self) -> [&mut [T]; 4] {
         [&mut self.w_ih, &mut self.w_hh, &mut self.b_ih, &mut self.b_hh]
     }
@@ -201,7 +201,8 @@ impl<T: Real> TwoRegionParams<T> {
     }
 
     /// PyTorch-style initialisation from the named stream `"init"` of `seed`, drawn in the
-    /// original model's construction order: rnn1, rnn2, linear1, linear2.
+    /// construction order of the original study's model (Hocker, Constantinople & Savin 2025):
+    /// rnn1, rnn2, linear1, linear2.
     pub fn init(h1: usize, h2: usize, seed: u64) -> Self {
         let mut rng = crate::rng::stream(seed, "init");
         let rnn1 = CellParams::init(CellKind::Lstm, TASK_INPUTS, h1, &mut rng);
@@ -221,7 +222,7 @@ impl<T: Real> TwoRegionParams<T> {
         self.rnn2.hidden
     }
 
-    /// Every tensor, in the order of [`to_tensors`](Self::to_tensors).
+    /// Returns every tensor, in the order of [`to_tensors`](Self::to_tensors).
     pub fn tensors(&self) -> Vec<&[T]> {
         let mut all: Vec<&[T]> = self.rnn1.tensors().to_vec();
         all.extend([self.linear1.weight.as_slice(), self.linear1.bias.as_slice()]);
@@ -230,7 +231,7 @@ impl<T: Real> TwoRegionParams<T> {
         all
     }
 
-    /// Every tensor, mutable, in the order of [`to_tensors`](Self::to_tensors).
+    /// Returns every tensor, mutable, in the order of [`to_tensors`](Self::to_tensors).
     pub fn tensors_mut(&mut self) -> Vec<&mut [T]> {
         let mut all: Vec<&mut [T]> = self.rnn1.tensors_mut().into_iter().collect();
         all.push(&mut self.linear1.weight);

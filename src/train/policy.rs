@@ -1,9 +1,10 @@
 //! The masked categorical policy over the three actions (0 wait, 1 opt-out, 2 ITI action).
 //!
-//! In a trial the agent chooses between wait and opt-out; during the inter-trial interval it is
-//! forced to take action 2. The original code overwrites disallowed logits with −1000 before the
-//! softmax; here they are set to −∞, which gives the same distribution (e^(−1000 − z) is 0 in
-//! f32 and f64 for any logit z above −255) and zero gradient to the overwritten logits.
+//! In a trial the agent chooses between wait and opt-out, and during the inter-trial interval
+//! it is forced to take action 2. The original code (Savin-Lab-Code/kind_cl) overwrites the
+//! disallowed logits with −1000 before the softmax. Here they are set to −∞, which gives the
+//! same distribution whenever the largest allowed logit is above −255 (then e^(−1000 − z)
+//! underflows to 0 in f64 and f32) and gives the overwritten logits zero gradient.
 
 use super::real::Real;
 use crate::error::{Error, Result};

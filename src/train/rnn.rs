@@ -26,7 +26,7 @@ pub struct RnnTape<T> {
 }
 
 impl<T: Real> RnnTape<T> {
-    /// An empty tape for a layer with `input` inputs and `hidden` units.
+    /// Creates an empty tape for a layer with `input` inputs and `hidden` units.
     pub fn new(input: usize, hidden: usize) -> Self {
         RnnTape { input, hidden, ..Default::default() }
     }

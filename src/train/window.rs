@@ -31,7 +31,8 @@ pub struct RlWindow<T> {
 }
 
 impl<T: Real> RlWindow<T> {
-    /// A window of at most `length` steps for a network with OFC size `h1` and STR size `h2`.
+    /// Creates a window of at most `length` steps for a network with OFC size `h1` and STR
+    /// size `h2`.
     pub fn new(h1: usize, h2: usize, length: usize) -> Self {
         RlWindow {
             tape: TwoRegionTape::new(h1, h2),
@@ -76,7 +77,7 @@ impl<T: Real> RlWindow<T> {
         self.tape.state_after(t)
     }
 
-    /// The state after the last step, to start the next window.
+    /// Returns the state after the last step, to start the next window.
     pub fn final_state(&self) -> TwoRegionState<T> {
         self.tape.final_state()
     }
