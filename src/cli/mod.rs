@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 pub mod behavior;
 pub mod common;
+pub mod fixed_points;
 pub mod inspect;
 pub mod simulate;
 pub mod train;
@@ -33,6 +34,9 @@ pub enum Command {
     /// Print what a model file contains: architecture, sizes, tensors and metadata.
     Inspect(inspect::InspectArgs),
 
+    /// Find fixed and slow points, their spectra and time constants, and draw figures.
+    FixedPoints(fixed_points::FixedPointsArgs),
+
     /// Train one two-region network on the wagering task with a curriculum.
     Train(train::TrainArgs),
 
@@ -50,6 +54,7 @@ pub fn run() -> anyhow::Result<()> {
 
     match &cli.command {
         Command::Inspect(args) => inspect::run(args),
+        Command::FixedPoints(args) => fixed_points::run(args, cli.quiet),
         Command::Train(args) => train::run(args, cli.quiet),
         Command::Simulate(args) => simulate::run(args, cli.quiet),
         Command::Behavior(args) => behavior::run(args, cli.quiet),
