@@ -214,15 +214,42 @@ fn validate(data: ArrayView2<f64>, k: usize) -> Result<()> {
     Ok(())
 }
 
+thread_local! {
+    /// True while this thread runs linfa's fit, whose panics are caught and must not print.
+    static IN_LINFA_FIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs (once) a panic hook that stays silent for panics inside linfa's fit on this
+/// thread and defers to the previous hook for every other panic.
+fn silence_caught_panics() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_LINFA_FIT.with(|flag| flag.get()) {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// Runs linfa's PCA and returns its components [k × dim] and variances σ²/(n − 1).
 fn fit_linfa(
     data: ArrayView2<f64>,
     k: usize,
 ) -> std::result::Result<(Array2<f64>, Vec<f64>), String> {
     let dataset = DatasetBase::from(data.to_owned());
-    let fitted = LinfaPca::params(k)
-        .fit(&dataset)
-        .map_err(|e| e.to_string())?;
+    // linfa-linalg 0.2.1's LOBPCG panics ("NaN values in array") on some rank-deficient
+    // data instead of returning an error, so a panic is caught here and treated as a failed
+    // fit, which sends the caller to the exact solver.
+    silence_caught_panics();
+    IN_LINFA_FIT.with(|flag| flag.set(true));
+    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| LinfaPca::params(k).fit(&dataset)));
+    IN_LINFA_FIT.with(|flag| flag.set(false));
+    let fitted = match attempt {
+        Ok(result) => result.map_err(|e| e.to_string())?,
+        Err(_) => return Err("linfa's LOBPCG solver panicked (NaN in its iteration)".to_string()),
+    };
 
     // linfa's explained_variance() divides by (k − 1), so derive the variance from σ.
     let n_samples = data.nrows() as f64;
