@@ -132,10 +132,6 @@ fn parse_input(spec: Option<&str>, offer: f64, network: &Network) -> anyhow::Res
 pub fn run(args: &FixedPointsArgs, quiet: bool) -> anyhow::Result<()> {
     let model = load_model(&args.model, &args.model_args.load_options())?;
     let input = parse_input(args.input.as_deref(), args.offer, &model.network)?;
-    if let Some(out) = &args.out {
-        super::common::create_out_dir(out)?;
-    }
-
     let dt = args.dt.unwrap_or(model.dt);
     let opts = FixedPointOptions {
         fixed_tol: args.fixed_tol,
@@ -148,6 +144,9 @@ pub fn run(args: &FixedPointsArgs, quiet: bool) -> anyhow::Result<()> {
         ..FixedPointOptions::default()
     };
     opts.validate()?;
+    if let Some(out) = &args.out {
+        super::common::create_out_dir(out)?;
+    }
 
     // Starting states and the trajectories they were drawn from (for the PCA figure).
     let sources = starts::starting_states(args, &model, &input).context("cannot build starting states")?;
