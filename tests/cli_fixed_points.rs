@@ -151,7 +151,7 @@ fn states_of_wrong_dimension_is_one_line() {
         "fixed-points",
         &fixture("flipflop_gru64.safetensors"),
         "--states",
-        &fixture("flipflop_lstm32_states.safetensors"),
+        &fixture("tanh1_states.safetensors"),
     ]);
     assert_one_line_error(&output, "states");
 }
