@@ -202,30 +202,48 @@ pub fn networks_csv(groups: &[Group]) -> String {
     csv
 }
 
-/// Draws the comparison figures into `dir` and returns them with captions: the learning
-/// curves, the CDFs of the feature counts per region, and one strip plot per metric.
-pub fn write_figures(dir: &Path, groups: &[Group], report: &ComparisonReport) -> Result<Vec<Figure>> {
+/// Which comparison figures to draw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FigureSelection {
+    pub learning_curves: bool,
+    pub feature_cdfs: bool,
+    /// Metric ids to draw strip plots of; `None` draws every metric.
+    pub strips: Option<Vec<String>>,
+}
+
+impl Default for FigureSelection {
+    fn default() -> Self {
+        FigureSelection { learning_curves: true, feature_cdfs: true, strips: None }
+    }
+}
+
+/// Draws the selected comparison figures into `dir` and returns them with captions: the
+/// learning curves, the CDFs of the feature counts per region, and strip plots per metric.
+pub fn write_figures(dir: &Path, groups: &[Group], report: &ComparisonReport, selection: &FigureSelection) -> Result<Vec<Figure>> {
     let mut figures = Vec::new();
     let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
 
-    let curves = LearningCurvesData {
-        metric_label: "training reward rate (µL/s)".into(),
-        groups: learning_curves(groups),
-        stage_boundaries: stage_boundaries(groups),
-    };
-    draw_learning_curves(&dir.join("learning_curves.svg"), &curves, &PlotOptions::default().with_title("Reward rate per RL session"))?;
-    figures.push(Figure {
+    if selection.learning_curves {
+        let curves = LearningCurvesData {
+            metric_label: "training reward rate (µL/s)".into(),
+            groups: learning_curves(groups),
+            stage_boundaries: stage_boundaries(groups),
+        };
+        draw_learning_curves(&dir.join("learning_curves.svg"), &curves, &PlotOptions::default().with_title("Reward rate per RL session"))?;
+        figures.push(Figure {
         file: "learning_curves.svg".into(),
         caption: format!(
             "Learning curves of {}: mean training reward rate (µL/s, rewards minus costs) per RL session, with a ±1 SEM band \
              across each group's networks; dashed lines mark the start of each RL stage (no-catch, catch, block) and name \
              the groups whose first network changes stage there. Sessions are numbered across stages from 1; \
              supervised pretraining is not shown.",
-            names.join(", ")
-        ),
-    });
+                names.join(", ")
+            ),
+        });
+    }
 
-    for region in ["ofc", "str"] {
+    let regions: &[&str] = if selection.feature_cdfs { &["ofc", "str"] } else { &[] };
+    for &region in regions {
         let def = metric_def(&format!("{region}_n_features"))?;
         let data = EcdfData { metric_label: def.label.into(), groups: samples(def, groups) };
         let file = format!("ecdf_{region}_features.svg");
@@ -242,6 +260,9 @@ pub fn write_figures(dir: &Path, groups: &[Group], report: &ComparisonReport) ->
     }
 
     for m in &report.metrics {
+        if selection.strips.as_ref().is_some_and(|ids| !ids.contains(&m.metric)) {
+            continue;
+        }
         let def = metric_def(&m.metric)?;
         let data = StripData { metric_label: def.label.into(), groups: samples(def, groups) };
         let file = format!("strip_{}.svg", m.metric);
@@ -279,6 +300,8 @@ pub enum Direction {
 /// One of the study's questions about `metric`, asked of A against B.
 #[derive(Debug, Clone, Copy)]
 pub struct Question {
+    /// Question letter: a, b or c.
+    pub label: &'static str,
     pub metric: &'static str,
     pub expected: Direction,
     pub wording: &'static str,
@@ -288,12 +311,12 @@ pub struct Question {
 /// lower WT_high/WT_low at 20 µL, (c) more features and a slower slowest time constant per
 /// region.
 pub const QUESTIONS: &[Question] = &[
-    Question { metric: "trials_to_criterion", expected: Direction::Lower, wording: "(a) reaches the criterion in fewer RL trials" },
-    Question { metric: "wait_ratio_20", expected: Direction::Lower, wording: "(b) has a lower WT_high/WT_low at 20 µL" },
-    Question { metric: "ofc_n_features", expected: Direction::Higher, wording: "(c) has more dynamical features in the OFC" },
-    Question { metric: "str_n_features", expected: Direction::Higher, wording: "(c) has more dynamical features in the STR" },
-    Question { metric: "ofc_slowest_tau", expected: Direction::Higher, wording: "(c) has a slower slowest time constant in the OFC" },
-    Question { metric: "str_slowest_tau", expected: Direction::Higher, wording: "(c) has a slower slowest time constant in the STR" },
+    Question { label: "a", metric: "trials_to_criterion", expected: Direction::Lower, wording: "reach the learning criterion in fewer RL trials" },
+    Question { label: "b", metric: "wait_ratio_20", expected: Direction::Lower, wording: "have a lower WT_high/WT_low at 20 µL" },
+    Question { label: "c", metric: "ofc_n_features", expected: Direction::Higher, wording: "have more dynamical features in the OFC" },
+    Question { label: "c", metric: "str_n_features", expected: Direction::Higher, wording: "have more dynamical features in the STR" },
+    Question { label: "c", metric: "ofc_slowest_tau", expected: Direction::Higher, wording: "have a slower slowest time constant in the OFC" },
+    Question { label: "c", metric: "str_slowest_tau", expected: Direction::Higher, wording: "have a slower slowest time constant in the STR" },
 ];
 
 /// Answers each of [`QUESTIONS`] for `a` against `b` as found: the medians with intervals,
@@ -302,7 +325,7 @@ pub fn answer_questions(report: &ComparisonReport, a: &str, b: &str) -> String {
     let mut md = String::new();
     for q in QUESTIONS {
         let Some(m) = report.metrics.iter().find(|m| m.metric == q.metric) else { continue };
-        let _ = write!(md, "- Does **{a}** {} than **{b}**? ", q.wording);
+        let _ = write!(md, "- ({}) Does **{a}** {} than **{b}**? ", q.label, q.wording);
         let stats = |name: &str| m.groups.iter().find(|g| g.group == name);
         let describe = |name: &str| match stats(name) {
             Some(g) => {
@@ -368,8 +391,8 @@ pub fn answer_questions(report: &ComparisonReport, a: &str, b: &str) -> String {
 }
 
 /// Writes `comparison.json`, `comparison.csv`, `networks.csv`, `comparison.md` and the
-/// figures into `dir`, and returns the figures.
-pub fn write_comparison(dir: &Path, groups: &[Group], report: &ComparisonReport) -> Result<Vec<Figure>> {
+/// selected figures into `dir`, and returns the figures.
+pub fn write_comparison(dir: &Path, groups: &[Group], report: &ComparisonReport, selection: &FigureSelection) -> Result<Vec<Figure>> {
     crate::io::write_json_atomic(&dir.join("comparison.json"), report)?;
     crate::io::write_atomic(&dir.join("comparison.csv"), csv_table(report).as_bytes())?;
     crate::io::write_atomic(&dir.join("networks.csv"), networks_csv(groups).as_bytes())?;
@@ -389,7 +412,7 @@ pub fn write_comparison(dir: &Path, groups: &[Group], report: &ComparisonReport)
     md.push_str(&markdown_tables(report));
     crate::io::write_atomic(&dir.join("comparison.md"), md.as_bytes())?;
 
-    write_figures(dir, groups, report)
+    write_figures(dir, groups, report, selection)
 }
 
 #[cfg(test)]
