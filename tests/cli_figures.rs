@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn analyze(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_analyze")).args(args).output().expect("run analyze")
+    Command::new(env!("CARGO_BIN_EXE_analyze"))
+        .args(args)
+        .output()
+        .expect("run analyze")
 }
 
 fn smoke_spec() -> PathBuf {
@@ -27,7 +30,12 @@ fn report_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_file())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
         .collect();
     files.sort();
     files
@@ -41,31 +49,75 @@ fn shards_gathered_equal_unsharded_run() {
     let spec = smoke_spec();
     let spec = spec.to_str().unwrap();
 
-    assert_ok(&analyze(&["-q", "figures", spec, "--out", whole.to_str().unwrap(), "--jobs", "1"]));
+    assert_ok(&analyze(&[
+        "-q",
+        "figures",
+        spec,
+        "--out",
+        whole.to_str().unwrap(),
+        "--jobs",
+        "1",
+    ]));
     for shard in ["1/3", "2/3", "3/3"] {
-        assert_ok(&analyze(&["-q", "figures", spec, "--out", sharded.to_str().unwrap(), "--shard", shard, "--jobs", "2"]));
+        assert_ok(&analyze(&[
+            "-q",
+            "figures",
+            spec,
+            "--out",
+            sharded.to_str().unwrap(),
+            "--shard",
+            shard,
+            "--jobs",
+            "2",
+        ]));
     }
-    assert!(!sharded.join("report.md").exists(), "a shard run must not write the report");
-    assert_ok(&analyze(&["-q", "figures", spec, "--out", sharded.to_str().unwrap(), "--gather"]));
+    assert!(
+        !sharded.join("report.md").exists(),
+        "a shard run must not write the report"
+    );
+    assert_ok(&analyze(&[
+        "-q",
+        "figures",
+        spec,
+        "--out",
+        sharded.to_str().unwrap(),
+        "--gather",
+    ]));
 
     let a = report_files(&whole);
     let b = report_files(&sharded);
     let names_a: Vec<&str> = a.iter().map(|(n, _)| n.as_str()).collect();
     let names_b: Vec<&str> = b.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names_a, names_b);
-    for required in ["report.md", "index.html", "comparison.json", "comparison.csv", "networks.csv", "learning_curves.svg"] {
+    for required in [
+        "report.md",
+        "index.html",
+        "comparison.json",
+        "comparison.csv",
+        "networks.csv",
+        "learning_curves.svg",
+    ] {
         assert!(names_a.contains(&required), "missing {required}");
     }
     for ((name, bytes_a), (_, bytes_b)) in a.iter().zip(&b) {
-        assert!(bytes_a == bytes_b, "{name} differs between the unsharded and the gathered run");
+        assert!(
+            bytes_a == bytes_b,
+            "{name} differs between the unsharded and the gathered run"
+        );
     }
 
     // Every figure of the report appears in index.html with a caption.
     let index = String::from_utf8(std::fs::read(whole.join("index.html")).unwrap()).unwrap();
     for (name, _) in a.iter().filter(|(n, _)| n.ends_with(".svg")) {
-        assert!(index.contains(&format!("<img src=\"{name}\"")), "index.html lacks {name}");
+        assert!(
+            index.contains(&format!("<img src=\"{name}\"")),
+            "index.html lacks {name}"
+        );
     }
-    assert_eq!(index.matches("<figcaption>").count(), a.iter().filter(|(n, _)| n.ends_with(".svg")).count());
+    assert_eq!(
+        index.matches("<figcaption>").count(),
+        a.iter().filter(|(n, _)| n.ends_with(".svg")).count()
+    );
 
     let report = String::from_utf8(std::fs::read(whole.join("report.md")).unwrap()).unwrap();
     assert!(report.contains("(a) Does **kindergarten**"), "{report}");
@@ -94,14 +146,24 @@ fn shard_out_of_range_is_rejected() {
     let tmp = tempfile::tempdir().unwrap();
     let spec = smoke_spec();
     for shard in ["0/3", "4/3", "1/0", "two/3"] {
-        let output = analyze(&["figures", spec.to_str().unwrap(), "--out", tmp.path().to_str().unwrap(), "--shard", shard]);
+        let output = analyze(&[
+            "figures",
+            spec.to_str().unwrap(),
+            "--out",
+            tmp.path().to_str().unwrap(),
+            "--shard",
+            shard,
+        ]);
         assert!(!output.status.success(), "{shard} was accepted");
         let err = stderr(&output);
         assert!(err.contains("--shard"), "{shard}: {err}");
         assert!(err.contains(shard), "{shard}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }
-    assert!(!tmp.path().join("cache").exists(), "a rejected shard must not start work");
+    assert!(
+        !tmp.path().join("cache").exists(),
+        "a rejected shard must not start work"
+    );
 }
 
 #[test]
@@ -109,15 +171,29 @@ fn malformed_spec_names_key() {
     let tmp = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(smoke_spec()).unwrap();
     let cases = [
-        (text.replace("simulation_trials", "simulation_trails"), "simulation_trails"),
-        (text.replace("session_trials = 60", "session_trial = 60"), "overrides.session_trial"),
-        (text.replacen("curriculum = \"conventional\"", "curriculum = \"conventionl\"", 1), "groups[1].curriculum"),
+        (
+            text.replace("simulation_trials", "simulation_trails"),
+            "simulation_trails",
+        ),
+        (
+            text.replace("session_trials = 60", "session_trial = 60"),
+            "overrides.session_trial",
+        ),
+        (
+            text.replacen("curriculum = \"conventional\"", "curriculum = \"conventionl\"", 1),
+            "groups[1].curriculum",
+        ),
         (text.replacen("seeds = [1, 2]", "seeds = []", 1), "groups[0].seeds"),
     ];
     for (i, (bad, key)) in cases.iter().enumerate() {
         let path = tmp.path().join(format!("bad{i}.toml"));
         std::fs::write(&path, bad).unwrap();
-        let output = analyze(&["figures", path.to_str().unwrap(), "--out", tmp.path().join("out").to_str().unwrap()]);
+        let output = analyze(&[
+            "figures",
+            path.to_str().unwrap(),
+            "--out",
+            tmp.path().join("out").to_str().unwrap(),
+        ]);
         assert!(!output.status.success(), "case {i} was accepted");
         let err = stderr(&output);
         assert!(err.contains(key), "case {i}: expected {key} in {err}");
@@ -139,8 +215,22 @@ fn gather_before_shards_names_missing_jobs() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let spec = smoke_spec();
-    assert_ok(&analyze(&["-q", "figures", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--shard", "1/3"]));
-    let output = analyze(&["figures", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--gather"]);
+    assert_ok(&analyze(&[
+        "-q",
+        "figures",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--shard",
+        "1/3",
+    ]));
+    let output = analyze(&[
+        "figures",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--gather",
+    ]);
     assert!(!output.status.success());
     let err = stderr(&output);
     assert!(err.contains("4 of 6 jobs have no metrics"), "{err}");

@@ -11,18 +11,35 @@ use super::jobs::Job;
 use super::spec::BatchSpec;
 
 /// Writes `report.md` into `out`.
-pub fn write_report_md(out: &Path, spec: &BatchSpec, jobs: &[Job], report: &ComparisonReport, figures: &[Figure]) -> Result<()> {
+pub fn write_report_md(
+    out: &Path,
+    spec: &BatchSpec,
+    jobs: &[Job],
+    report: &ComparisonReport,
+    figures: &[Figure],
+) -> Result<()> {
     let mut md = format!("# {}: group comparison\n\n", spec.name);
 
     let _ = writeln!(md, "## Setup\n");
-    let _ = writeln!(md, "- Preset `{}`; frozen simulation of {} trials per network (task seed = network seed).", spec.preset, spec.simulation_trials);
+    let _ = writeln!(
+        md,
+        "- Preset `{}`; frozen simulation of {} trials per network (task seed = network seed).",
+        spec.preset, spec.simulation_trials
+    );
     if !spec.overrides.is_empty() {
         let items: Vec<String> = spec.overrides.iter().map(|(k, v)| format!("{k} = {v}")).collect();
         let _ = writeln!(md, "- Preset overrides for every group: {}.", items.join(", "));
     }
     for g in &spec.groups {
-        let reached = report.groups.iter().find(|r| r.name == g.name).map_or(0, |r| r.reached_criterion);
-        let rl_budget = jobs.iter().find(|j| j.group == g.name).map_or(0, |j| j.preset.rl_sessions() * j.preset.session_trials);
+        let reached = report
+            .groups
+            .iter()
+            .find(|r| r.name == g.name)
+            .map_or(0, |r| r.reached_criterion);
+        let rl_budget = jobs
+            .iter()
+            .find(|j| j.group == g.name)
+            .map_or(0, |j| j.preset.rl_sessions() * j.preset.session_trials);
         let mut line = format!(
             "- **{}**: curriculum `{}`, auxiliary losses `{}`, seeds {:?}; {} of {} networks met the learning criterion within about {} RL trials",
             g.name,
@@ -49,12 +66,19 @@ pub fn write_report_md(out: &Path, spec: &BatchSpec, jobs: &[Job], report: &Comp
         report.stats.resamples, report.stats.seed
     );
     if !spec.analysis.slow_dynamics {
-        let _ = writeln!(md, "- The slow-dynamics analysis was switched off, so question (c) has no data.");
+        let _ = writeln!(
+            md,
+            "- The slow-dynamics analysis was switched off, so question (c) has no data."
+        );
     }
     md.push('\n');
 
     let _ = writeln!(md, "## Questions\n");
-    let _ = writeln!(md, "Each question compares the first group, **{}**, with every other group, and states the result as found.\n", report.groups[0].name);
+    let _ = writeln!(
+        md,
+        "Each question compares the first group, **{}**, with every other group, and states the result as found.\n",
+        report.groups[0].name
+    );
     for other in &report.groups[1..] {
         md.push_str(&answer_questions(report, &report.groups[0].name, &other.name));
     }
@@ -62,7 +86,9 @@ pub fn write_report_md(out: &Path, spec: &BatchSpec, jobs: &[Job], report: &Comp
 
     md.push_str("## Tables\n\n");
     md.push_str(&markdown_tables(report));
-    md.push_str("\nPer-network values: `networks.csv`; every number above: `comparison.json` and `comparison.csv`.\n\n");
+    md.push_str(
+        "\nPer-network values: `networks.csv`; every number above: `comparison.json` and `comparison.csv`.\n\n",
+    );
 
     let _ = writeln!(md, "## Figures\n");
     for f in figures {
@@ -73,14 +99,20 @@ pub fn write_report_md(out: &Path, spec: &BatchSpec, jobs: &[Job], report: &Comp
 
 /// Escapes text for HTML element content and attribute values.
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Writes `index.html` into `out`: every figure as an image with its caption.
 pub fn write_index(out: &Path, spec: &BatchSpec, figures: &[Figure]) -> Result<()> {
     let mut html = String::new();
     let title = escape(&format!("{}: figures", spec.name));
-    let _ = writeln!(html, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>");
+    let _ = writeln!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{title}</title>"
+    );
     let _ = writeln!(
         html,
         "<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}figure{{margin:2rem 0}}img{{max-width:100%}}</style>\n</head>\n<body>"

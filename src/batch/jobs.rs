@@ -70,9 +70,13 @@ pub fn config_hash<T: Serialize>(value: &T) -> Result<String> {
     Ok(format!("{digest:x}")[..HASH_DIGITS].to_string())
 }
 
-/// The metrics options every job of `spec` uses.
+/// Builds the metrics options that every job of `spec` uses.
 pub fn metrics_options(spec: &BatchSpec) -> MetricsOptions {
-    let mut opts = MetricsOptions { slow_dynamics: spec.analysis.slow_dynamics, behavior_seed: spec.analysis.seed, ..MetricsOptions::default() };
+    let mut opts = MetricsOptions {
+        slow_dynamics: spec.analysis.slow_dynamics,
+        behavior_seed: spec.analysis.seed,
+        ..MetricsOptions::default()
+    };
     opts.slow_manifold.starts = spec.analysis.slow_manifold_starts;
     opts
 }
@@ -151,7 +155,9 @@ impl std::str::FromStr for Shard {
             return Err(bad("n must be at least 1"));
         }
         if index == 0 || index > count {
-            return Err(bad(&format!("i must be between 1 and {count} (shards are numbered from 1)")));
+            return Err(bad(&format!(
+                "i must be between 1 and {count} (shards are numbered from 1)"
+            )));
         }
         Ok(Shard { index, count })
     }
@@ -164,8 +170,8 @@ impl std::fmt::Display for Shard {
 }
 
 impl Shard {
-    /// Whether job `index` (0-based) belongs to this shard: every `count`-th job, starting at
-    /// `index − 1`, so shares differ in size by at most one job.
+    /// Returns whether job `job_index` (0-based) belongs to this shard. A shard takes every
+    /// `count`-th job from `index − 1` on, so shares differ in size by at most one job.
     pub fn owns(&self, job_index: usize) -> bool {
         job_index % self.count == self.index - 1
     }
@@ -205,6 +211,9 @@ mod tests {
         let b = config_hash(&serde_json::json!({"seed": 2, "preset": "small"})).unwrap();
         assert_eq!(a.len(), HASH_DIGITS);
         assert_ne!(a, b);
-        assert_eq!(a, config_hash(&serde_json::json!({"preset": "small", "seed": 1})).unwrap());
+        assert_eq!(
+            a,
+            config_hash(&serde_json::json!({"preset": "small", "seed": 1})).unwrap()
+        );
     }
 }

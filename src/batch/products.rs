@@ -1,5 +1,6 @@
 //! The three products of one job, each made only when its cache entry is missing: the
-//! trained network, its frozen simulation and its metrics.
+//! trained network, its frozen simulation and its metrics. Metrics without the slow-dynamics
+//! part are remade on every run, so a fixed analysis fills the gap.
 
 use std::path::Path;
 
@@ -16,7 +17,7 @@ use crate::train::simulate::{derive_seed, simulate, SimulationConfig};
 
 use super::jobs::Job;
 
-/// What a job did: which products it made and which it found in the cache.
+/// Record of the products a job made; the others were found in the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct JobOutcome {
     pub trained: bool,
@@ -54,7 +55,12 @@ pub fn run_job(out: &Path, job: &Job, metrics: &MetricsOptions, simulation_trial
     if !sim_dir.join("run.json").is_file() {
         tracing::info!(job = %job.label(), dir = %sim_dir.display(), "simulating");
         std::fs::create_dir_all(&sim_dir).map_err(|e| Error::io(&sim_dir, e))?;
-        simulate_to_dir(&train_dir.join("model.safetensors"), &sim_dir, job.seed, simulation_trials)?;
+        simulate_to_dir(
+            &train_dir.join("model.safetensors"),
+            &sim_dir,
+            job.seed,
+            simulation_trials,
+        )?;
         outcome.simulated = true;
     }
 
@@ -69,14 +75,16 @@ pub fn run_job(out: &Path, job: &Job, metrics: &MetricsOptions, simulation_trial
     Ok(outcome)
 }
 
-/// Whether the cached metrics at `path` lack the slow-dynamics metrics that `opts` asks for,
+/// Whether the cached metrics at `path` lack the slow-dynamics metrics that `opts` requests,
 /// so that a rerun retries that analysis (for example after it was fixed) instead of keeping
 /// the gap. An unreadable file also counts, and is rewritten.
 fn slow_dynamics_failed(path: &Path, opts: &MetricsOptions) -> bool {
     if !opts.slow_dynamics {
         return false;
     }
-    let Ok(text) = std::fs::read_to_string(path) else { return true };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return true;
+    };
     match serde_json::from_str::<NetworkMetrics>(&text) {
         Ok(m) => m.slow_dynamics.is_none(),
         Err(_) => true,
@@ -91,13 +99,21 @@ pub fn simulate_to_dir(model: &Path, dir: &Path, seed: u64, trials: usize) -> Re
     let params = TwoRegionParams::<f32>::from_tensors(&crate::io::tensors::parse_tensor_bytes(model, &bytes)?)?;
     let config = SimulationConfig {
         trials,
-        env: EnvConfig { seed, p_catch: DEFAULT_P_CATCH, use_blocks: true, ..EnvConfig::default() },
+        env: EnvConfig {
+            seed,
+            p_catch: DEFAULT_P_CATCH,
+            use_blocks: true,
+            ..EnvConfig::default()
+        },
         action_seed: derive_seed(seed, "actions"),
         state_seed: derive_seed(seed, "initial-states"),
         window_steps: 500,
     };
     let sim = simulate(&params, &config, true)?;
-    let rec = sim.recording.as_ref().ok_or_else(|| Error::Numerical("simulation recorded no steps".into()))?;
+    let rec = sim
+        .recording
+        .as_ref()
+        .ok_or_else(|| Error::Numerical("simulation recorded no steps".into()))?;
     let n = rec.steps;
     let (h1, h2) = (params.ofc_hidden(), params.str_hidden());
 

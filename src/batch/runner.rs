@@ -16,7 +16,7 @@ use super::jobs::{list_jobs, metrics_options, Job, Shard};
 use super::products::{run_job, JobOutcome};
 use super::spec::BatchSpec;
 
-/// What `run_batch` does.
+/// Mode of [`run_batch`]: which jobs it runs and whether it writes the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Run every job, then gather.
@@ -56,7 +56,10 @@ pub fn run_batch(spec: &BatchSpec, opts: &BatchOptions) -> Result<BatchOutcome> 
     let groups = spec.resolve()?;
     let jobs = list_jobs(spec, &groups)?;
     let metrics = metrics_options(spec);
-    let mut outcome = BatchOutcome { jobs_total: jobs.len(), ..BatchOutcome::default() };
+    let mut outcome = BatchOutcome {
+        jobs_total: jobs.len(),
+        ..BatchOutcome::default()
+    };
 
     let cache = opts.out.join("cache");
     std::fs::create_dir_all(&cache).map_err(|e| Error::io(&cache, e))?;
@@ -112,15 +115,24 @@ fn run_parallel(
     if let Some(n) = threads {
         builder = builder.num_threads(n);
     }
-    let pool = builder.build().map_err(|e| Error::invalid("--jobs", format!("cannot start the thread pool: {e}")))?;
-    Ok(pool.install(|| jobs.par_iter().map(|job| run_job(out, job, metrics, spec.simulation_trials)).collect()))
+    let pool = builder
+        .build()
+        .map_err(|e| Error::invalid("--jobs", format!("cannot start the thread pool: {e}")))?;
+    Ok(pool.install(|| {
+        jobs.par_iter()
+            .map(|job| run_job(out, job, metrics, spec.simulation_trials))
+            .collect()
+    }))
 }
 
 /// Reads every job's cached metrics, in job order, into groups.
 pub fn read_groups(spec: &BatchSpec, jobs: &[Job], out: &Path) -> Result<Vec<Group>> {
     let missing: Vec<&Job> = jobs.iter().filter(|j| !out.join(j.metrics_file()).is_file()).collect();
     if !missing.is_empty() {
-        let listed: Vec<String> = missing.iter().take(10).map(|j| j.label()).collect();
+        let mut listed: Vec<String> = missing.iter().take(10).map(|j| j.label()).collect();
+        if missing.len() > listed.len() {
+            listed.push(format!("and {} more", missing.len() - listed.len()));
+        }
         return Err(Error::invalid(
             "gather",
             format!(
@@ -133,13 +145,23 @@ pub fn read_groups(spec: &BatchSpec, jobs: &[Job], out: &Path) -> Result<Vec<Gro
         ));
     }
 
-    let mut groups: Vec<Group> = spec.groups.iter().map(|g| Group { name: g.name.clone(), networks: Vec::new() }).collect();
+    let mut groups: Vec<Group> = spec
+        .groups
+        .iter()
+        .map(|g| Group {
+            name: g.name.clone(),
+            networks: Vec::new(),
+        })
+        .collect();
     for job in jobs {
         let path = out.join(job.metrics_file());
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         let metrics: NetworkMetrics =
             serde_json::from_str(&text).map_err(|e| Error::format(&path, format!("not a metrics file: {e}")))?;
-        let group = groups.iter_mut().find(|g| g.name == job.group).ok_or_else(|| Error::invalid("job group", job.group.clone()))?;
+        let group = groups
+            .iter_mut()
+            .find(|g| g.name == job.group)
+            .ok_or_else(|| Error::invalid("job group", job.group.clone()))?;
         group.networks.push(metrics);
     }
     Ok(groups)
@@ -148,7 +170,11 @@ pub fn read_groups(spec: &BatchSpec, jobs: &[Job], out: &Path) -> Result<Vec<Gro
 /// Writes the report folder from the cached metrics of every job.
 fn gather(spec: &BatchSpec, jobs: &[Job], out: &Path) -> Result<()> {
     let groups = read_groups(spec, jobs, out)?;
-    let stats = StatsOptions { resamples: spec.analysis.bootstrap_resamples, level: 0.95, seed: spec.analysis.seed };
+    let stats = StatsOptions {
+        resamples: spec.analysis.bootstrap_resamples,
+        level: 0.95,
+        seed: spec.analysis.seed,
+    };
     let report = build_report(&groups, &stats)?;
     let selection = FigureSelection {
         learning_curves: spec.figures.learning_curves,

@@ -80,7 +80,12 @@ pub struct AnalysisSpec {
 
 impl Default for AnalysisSpec {
     fn default() -> Self {
-        AnalysisSpec { bootstrap_resamples: default_resamples(), seed: 0, slow_dynamics: true, slow_manifold_starts: default_starts() }
+        AnalysisSpec {
+            bootstrap_resamples: default_resamples(),
+            seed: 0,
+            slow_dynamics: true,
+            slow_manifold_starts: default_starts(),
+        }
     }
 }
 
@@ -99,7 +104,11 @@ pub struct FigureSpec {
 
 impl Default for FigureSpec {
     fn default() -> Self {
-        FigureSpec { learning_curves: true, feature_cdfs: true, strips: None }
+        FigureSpec {
+            learning_curves: true,
+            feature_cdfs: true,
+            strips: None,
+        }
     }
 }
 
@@ -156,7 +165,9 @@ impl BatchSpec {
     /// Parses and checks a specification; `path` only names the file in errors.
     pub fn parse(path: &Path, text: &str) -> Result<Self> {
         let spec: BatchSpec = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+            let line = e
+                .span()
+                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
             let at = line.map_or(String::new(), |l| format!(" (line {l})"));
             Error::format(path, format!("invalid batch spec{at}: {}", e.message().trim()))
         })?;
@@ -173,10 +184,16 @@ impl BatchSpec {
             return Err(Error::invalid("simulation_trials", "0, expected at least 1 trial"));
         }
         if self.analysis.bootstrap_resamples < 2 {
-            return Err(Error::invalid("analysis.bootstrap_resamples", format!("{}, expected at least 2", self.analysis.bootstrap_resamples)));
+            return Err(Error::invalid(
+                "analysis.bootstrap_resamples",
+                format!("{}, expected at least 2", self.analysis.bootstrap_resamples),
+            ));
         }
         if self.analysis.slow_manifold_starts == 0 {
-            return Err(Error::invalid("analysis.slow_manifold_starts", "0, expected at least 1"));
+            return Err(Error::invalid(
+                "analysis.slow_manifold_starts",
+                "0, expected at least 1",
+            ));
         }
         if let Some(strips) = &self.figures.strips {
             for (i, id) in strips.iter().enumerate() {
@@ -184,17 +201,29 @@ impl BatchSpec {
             }
         }
         if self.groups.len() < 2 {
-            return Err(Error::invalid("groups", format!("{} given, expected at least 2 [[groups]] to compare", self.groups.len())));
+            return Err(Error::invalid(
+                "groups",
+                format!("{} given, expected at least 2 [[groups]] to compare", self.groups.len()),
+            ));
         }
         for (i, g) in self.groups.iter().enumerate() {
             if g.name.trim().is_empty() || g.name.contains([',', '/', '\n']) {
-                return Err(Error::invalid(format!("groups[{i}].name"), format!("{:?}, expected a non-empty name without commas or slashes", g.name)));
+                return Err(Error::invalid(
+                    format!("groups[{i}].name"),
+                    format!("{:?}, expected a non-empty name without commas or slashes", g.name),
+                ));
             }
             if self.groups[..i].iter().any(|other| other.name == g.name) {
-                return Err(Error::invalid(format!("groups[{i}].name"), format!("{:?} is used by an earlier group", g.name)));
+                return Err(Error::invalid(
+                    format!("groups[{i}].name"),
+                    format!("{:?} is used by an earlier group", g.name),
+                ));
             }
             if g.seeds.is_empty() {
-                return Err(Error::invalid(format!("groups[{i}].seeds"), "is empty, expected at least one seed"));
+                return Err(Error::invalid(
+                    format!("groups[{i}].seeds"),
+                    "is empty, expected at least one seed",
+                ));
             }
             let mut sorted = g.seeds.clone();
             sorted.sort_unstable();
@@ -208,7 +237,10 @@ impl BatchSpec {
     /// Resolves every group's curriculum, preset (spec overrides, then the group's) and
     /// auxiliary losses. Errors name the offending key.
     pub fn resolve(&self) -> Result<Vec<ResolvedGroup>> {
-        let base: PresetName = self.preset.parse().map_err(|e: Error| Error::invalid("preset", e.to_string()))?;
+        let base: PresetName = self
+            .preset
+            .parse()
+            .map_err(|e: Error| Error::invalid("preset", e.to_string()))?;
         let mut shared = Preset::new(base);
         for (key, value) in &self.overrides {
             shared = apply_override(&shared, &format!("overrides.{key}"), key, value)?;
@@ -218,8 +250,10 @@ impl BatchSpec {
             .iter()
             .enumerate()
             .map(|(i, g)| {
-                let curriculum: Curriculum =
-                    g.curriculum.parse().map_err(|e: Error| Error::invalid(format!("groups[{i}].curriculum"), e.to_string()))?;
+                let curriculum: Curriculum = g
+                    .curriculum
+                    .parse()
+                    .map_err(|e: Error| Error::invalid(format!("groups[{i}].curriculum"), e.to_string()))?;
                 let mut preset = shared.clone();
                 for (key, value) in &g.overrides {
                     preset = apply_override(&preset, &format!("groups[{i}].overrides.{key}"), key, value)?;
@@ -227,12 +261,24 @@ impl BatchSpec {
                 let aux = match g.aux_losses.as_str() {
                     "default" => curriculum.default_aux(),
                     "on" => Curriculum::forced_aux(),
-                    "off" => AuxLosses { supervised: None, prediction: false },
+                    "off" => AuxLosses {
+                        supervised: None,
+                        prediction: false,
+                    },
                     other => {
-                        return Err(Error::invalid(format!("groups[{i}].aux_losses"), format!("{other:?}, expected default, on or off")));
+                        return Err(Error::invalid(
+                            format!("groups[{i}].aux_losses"),
+                            format!("{other:?}, expected default, on or off"),
+                        ));
                     }
                 };
-                Ok(ResolvedGroup { name: g.name.clone(), curriculum, seeds: g.seeds.clone(), preset, aux })
+                Ok(ResolvedGroup {
+                    name: g.name.clone(),
+                    curriculum,
+                    seeds: g.seeds.clone(),
+                    preset,
+                    aux,
+                })
             })
             .collect()
     }
@@ -241,7 +287,9 @@ impl BatchSpec {
 /// Applies one TOML override through [`Preset::with_override`], naming `key_path` in errors.
 fn apply_override(preset: &Preset, key_path: &str, key: &str, value: &toml::Value) -> Result<Preset> {
     let json = serde_json::to_string(value).map_err(|e| Error::invalid(key_path, e.to_string()))?;
-    preset.with_override(key, &json).map_err(|e| Error::invalid(key_path, e.to_string()))
+    preset
+        .with_override(key, &json)
+        .map_err(|e| Error::invalid(key_path, e.to_string()))
 }
 
 #[cfg(test)]
@@ -284,27 +332,37 @@ block_sessions = 2
 
     #[test]
     fn spec_unknown_key_is_named() {
-        let err = parse(&GOOD.replace("simulation_trials", "simulation_trails")).unwrap_err().to_string();
+        let err = parse(&GOOD.replace("simulation_trials", "simulation_trails"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("simulation_trails"), "{err}");
     }
 
     #[test]
     fn spec_bad_override_names_key_path() {
-        let err = parse(&GOOD.replace("block_sessions = 2", "block_session = 2")).unwrap_err().to_string();
+        let err = parse(&GOOD.replace("block_sessions = 2", "block_session = 2"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("groups[1].overrides.block_session"), "{err}");
     }
 
     #[test]
     fn spec_bad_curriculum_names_group() {
-        let err = parse(&GOOD.replace("\"conventional\"", "\"conventionl\"")).unwrap_err().to_string();
+        let err = parse(&GOOD.replace("\"conventional\"", "\"conventionl\""))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("groups[1].curriculum"), "{err}");
     }
 
     #[test]
     fn spec_rejects_duplicate_seed_and_name() {
-        let err = parse(&GOOD.replace("seeds = [1, 2]\n[[groups]]", "seeds = [1, 1]\n[[groups]]")).unwrap_err().to_string();
+        let err = parse(&GOOD.replace("seeds = [1, 2]\n[[groups]]", "seeds = [1, 1]\n[[groups]]"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("groups[0].seeds"), "{err}");
-        let err = parse(&GOOD.replace("name = \"c\"", "name = \"k\"")).unwrap_err().to_string();
+        let err = parse(&GOOD.replace("name = \"c\"", "name = \"k\""))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("groups[1].name"), "{err}");
     }
 

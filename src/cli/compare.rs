@@ -59,32 +59,52 @@ fn read_group(name: &str, runs: &[PathBuf], sim_subdir: &str, opts: &MetricsOpti
         .par_iter()
         .map(|run| {
             let sim = run.join(sim_subdir);
-            let sim = if sim_subdir == "sim" { default_sim_dir(run) } else { Some(sim).filter(|s| s.is_dir()) };
+            let sim = if sim_subdir == "sim" {
+                default_sim_dir(run)
+            } else {
+                Some(sim).filter(|s| s.is_dir())
+            };
             network_metrics(run, sim.as_deref(), opts).with_context(|| format!("group {name}: run {}", run.display()))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(Group { name: name.to_string(), networks })
+    Ok(Group {
+        name: name.to_string(),
+        networks,
+    })
 }
 
 /// Runs `analyze compare`.
 pub fn run(args: &CompareArgs, quiet: bool) -> anyhow::Result<()> {
     let names: Vec<&str> = args.names.split(',').map(str::trim).collect();
     if names.len() != 2 || names.iter().any(|n| n.is_empty()) || names[0] == names[1] {
-        anyhow::bail!("invalid --names {:?}: expected two different names, e.g. kindergarten,conventional", args.names);
+        anyhow::bail!(
+            "invalid --names {:?}: expected two different names, e.g. kindergarten,conventional",
+            args.names
+        );
     }
     if args.starts == 0 {
         anyhow::bail!("invalid --starts 0: expected at least 1 slow-point search");
     }
     if args.resamples < 2 {
-        anyhow::bail!("invalid --resamples {}: expected at least 2 (e.g. 10000)", args.resamples);
+        anyhow::bail!(
+            "invalid --resamples {}: expected at least 2 (e.g. 10000)",
+            args.resamples
+        );
     }
     for run in args.runs_a.iter().chain(&args.runs_b) {
         if !run.join("summary.json").is_file() {
-            anyhow::bail!("run folder {} has no summary.json; expected the --out folder of a finished `analyze train`", run.display());
+            anyhow::bail!(
+                "run folder {} has no summary.json; expected the --out folder of a finished `analyze train`",
+                run.display()
+            );
         }
     }
 
-    let mut opts = MetricsOptions { slow_dynamics: !args.no_slow_dynamics, behavior_seed: args.seed, ..MetricsOptions::default() };
+    let mut opts = MetricsOptions {
+        slow_dynamics: !args.no_slow_dynamics,
+        behavior_seed: args.seed,
+        ..MetricsOptions::default()
+    };
     opts.slow_manifold.starts = args.starts;
     let groups = vec![
         read_group(names[0], &args.runs_a, &args.sim_subdir, &opts)?,
@@ -92,7 +112,11 @@ pub fn run(args: &CompareArgs, quiet: bool) -> anyhow::Result<()> {
     ];
 
     super::common::create_out_dir(&args.out)?;
-    let stats = StatsOptions { resamples: args.resamples, level: 0.95, seed: args.seed };
+    let stats = StatsOptions {
+        resamples: args.resamples,
+        level: 0.95,
+        seed: args.seed,
+    };
     let report = build_report(&groups, &stats)?;
     let figures = write_comparison(&args.out, &groups, &report, &FigureSelection::default())?;
 
@@ -105,16 +129,37 @@ pub fn run(args: &CompareArgs, quiet: bool) -> anyhow::Result<()> {
 /// Prints one line per metric with both medians and the Mann–Whitney p-value.
 fn print_summary(report: &crate::compare::ComparisonReport, out: &Path, n_figures: usize) {
     for g in &report.groups {
-        println!("{}: {} networks, {} reached the criterion", g.name, g.runs.len(), g.reached_criterion);
+        println!(
+            "{}: {} networks, {} reached the criterion",
+            g.name,
+            g.runs.len(),
+            g.reached_criterion
+        );
     }
-    println!("{:<24} {:>12} {:>12} {:>10} {:>10}", "metric", "median A", "median B", "Cliff's δ", "p (MWU)");
+    println!(
+        "{:<24} {:>12} {:>12} {:>10} {:>10}",
+        "metric", "median A", "median B", "Cliff's δ", "p (MWU)"
+    );
     for m in &report.metrics {
         let median = |i: usize| fmt_num(m.groups[i].summary.as_ref().map(|s| s.median));
         let (delta, p) = match m.pairs.first().and_then(Option::as_ref) {
-            Some(pair) => (fmt_num(Some(pair.cliffs_delta)), fmt_num(Some(pair.mann_whitney.p_two_sided))),
+            Some(pair) => (
+                fmt_num(Some(pair.cliffs_delta)),
+                fmt_num(Some(pair.mann_whitney.p_two_sided)),
+            ),
             None => ("-".into(), "-".into()),
         };
-        println!("{:<24} {:>12} {:>12} {:>10} {:>10}", m.metric, median(0), median(1), delta, p);
+        println!(
+            "{:<24} {:>12} {:>12} {:>10} {:>10}",
+            m.metric,
+            median(0),
+            median(1),
+            delta,
+            p
+        );
     }
-    println!("wrote comparison.md, comparison.csv, comparison.json, networks.csv and {n_figures} figures in {}", out.display());
+    println!(
+        "wrote comparison.md, comparison.csv, comparison.json, networks.csv and {n_figures} figures in {}",
+        out.display()
+    );
 }

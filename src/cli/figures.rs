@@ -43,19 +43,35 @@ pub fn run(args: &FiguresArgs, quiet: bool) -> anyhow::Result<()> {
     if args.jobs == Some(0) {
         anyhow::bail!("invalid --jobs 0: expected at least 1 worker");
     }
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&spec.name));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&spec.name));
     super::common::create_out_dir(&out)?;
 
-    let outcome = run_batch(&spec, &BatchOptions { out: out.clone(), mode, threads: args.jobs })?;
+    let outcome = run_batch(
+        &spec,
+        &BatchOptions {
+            out: out.clone(),
+            mode,
+            threads: args.jobs,
+        },
+    )?;
     if !quiet {
         println!(
             "{}: {} of {} jobs run here ({} trained, {} simulated, {} measured; the rest were cached)",
             spec.name, outcome.jobs_run, outcome.jobs_total, outcome.trained, outcome.simulated, outcome.measured
         );
         if outcome.gathered {
-            println!("wrote report.md, index.html, comparison tables and figures in {}", out.display());
+            println!(
+                "wrote report.md, index.html, comparison tables and figures in {}",
+                out.display()
+            );
         } else {
-            println!("products are in {}; run with --gather once every shard has finished", out.join("cache").display());
+            println!(
+                "products are in {}; run with --gather once every shard has finished",
+                out.join("cache").display()
+            );
         }
     }
     Ok(())

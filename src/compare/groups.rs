@@ -1,9 +1,9 @@
 //! Group statistics of one metric: per-group location with bootstrap intervals, and for every
 //! pair of groups Cliff's delta, the Mann–Whitney U test and the two-sample KS test.
 //!
-//! Right-censored values (a criterion never reached) take part in the rank tests as +∞: each
-//! is replaced by one value above every observed value of the pair, which gives the same ranks
-//! and so the same U, KS D, Cliff's delta and p-values as +∞. Means, medians and intervals are
+//! Right-censored values (a criterion never reached) take part in the rank tests as +∞. Each
+//! is replaced by one value above every observed value of the pair. That gives the same ranks,
+//! so U, KS D, Cliff's delta and the p-values are those of +∞. Means, medians and intervals are
 //! over the observed values only, with the censored count reported beside them.
 
 use serde::{Deserialize, Serialize};
@@ -33,7 +33,11 @@ pub struct StatsOptions {
 
 impl Default for StatsOptions {
     fn default() -> Self {
-        StatsOptions { resamples: 10_000, level: 0.95, seed: 0 }
+        StatsOptions {
+            resamples: 10_000,
+            level: 0.95,
+            seed: 0,
+        }
     }
 }
 
@@ -80,12 +84,17 @@ pub struct MetricComparison {
 
 /// Per-network values of `def` in `group`: `Some(x)` observed, `None` censored or missing.
 pub fn group_values(def: &MetricDef, group: &Group) -> Vec<Option<f64>> {
-    group.networks.iter().map(|m| (def.extract)(m).filter(|v| v.is_finite())).collect()
+    group
+        .networks
+        .iter()
+        .map(|m| (def.extract)(m).filter(|v| v.is_finite()))
+        .collect()
 }
 
 /// Compares the metric `def` across `groups`.
 pub fn compare_metric(def: &MetricDef, groups: &[Group], opts: &StatsOptions) -> Result<MetricComparison> {
-    let values: Vec<(String, Vec<Option<f64>>)> = groups.iter().map(|g| (g.name.clone(), group_values(def, g))).collect();
+    let values: Vec<(String, Vec<Option<f64>>)> =
+        groups.iter().map(|g| (g.name.clone(), group_values(def, g))).collect();
     compare_values(def.id, def.label, def.missing, &values, opts)
 }
 
@@ -98,7 +107,10 @@ pub fn compare_values(
     opts: &StatsOptions,
 ) -> Result<MetricComparison> {
     if groups.len() < 2 {
-        return Err(Error::invalid("groups", format!("{} given, expected at least 2 to compare", groups.len())));
+        return Err(Error::invalid(
+            "groups",
+            format!("{} given, expected at least 2 to compare", groups.len()),
+        ));
     }
 
     let mut stats = Vec::with_capacity(groups.len());
@@ -113,7 +125,10 @@ pub fn compare_values(
             (None, None)
         } else {
             let seed = crate::train::simulate::derive_seed(opts.seed, &format!("bootstrap/{metric}/{index}"));
-            (Some(Summary::of(&observed)?), Some(bootstrap_ci(&observed, opts.resamples, opts.level, seed)?))
+            (
+                Some(Summary::of(&observed)?),
+                Some(bootstrap_ci(&observed, opts.resamples, opts.level, seed)?),
+            )
         };
         stats.push(GroupStats {
             group: name.clone(),
@@ -133,11 +148,21 @@ pub fn compare_values(
         }
     }
 
-    Ok(MetricComparison { metric: metric.into(), label: label.into(), missing, groups: stats, pairs })
+    Ok(MetricComparison {
+        metric: metric.into(),
+        label: label.into(),
+        missing,
+        groups: stats,
+        pairs,
+    })
 }
 
 /// Tests one pair of groups; `None` when either group has no value to rank.
-fn pair_test(a: &(String, Vec<Option<f64>>), b: &(String, Vec<Option<f64>>), missing: Missing) -> Result<Option<PairTest>> {
+fn pair_test(
+    a: &(String, Vec<Option<f64>>),
+    b: &(String, Vec<Option<f64>>),
+    missing: Missing,
+) -> Result<Option<PairTest>> {
     let (x, y) = ranked_samples(&a.1, &b.1, missing);
     if x.is_empty() || y.is_empty() {
         return Ok(None);
@@ -155,7 +180,10 @@ fn pair_test(a: &(String, Vec<Option<f64>>), b: &(String, Vec<Option<f64>>), mis
 /// above every observed value of both groups (max + 1), which ranks exactly as +∞ does.
 pub fn ranked_samples(a: &[Option<f64>], b: &[Option<f64>], missing: Missing) -> (Vec<f64>, Vec<f64>) {
     match missing {
-        Missing::Drop => (a.iter().flatten().copied().collect(), b.iter().flatten().copied().collect()),
+        Missing::Drop => (
+            a.iter().flatten().copied().collect(),
+            b.iter().flatten().copied().collect(),
+        ),
         Missing::RankWorst => {
             let top = a.iter().chain(b).flatten().copied().fold(0.0_f64, f64::max) + 1.0;
             let fill = |v: &[Option<f64>]| v.iter().map(|x| x.unwrap_or(top)).collect::<Vec<f64>>();
@@ -171,7 +199,10 @@ pub fn learning_curves(groups: &[Group]) -> Vec<GroupCurve> {
         .iter()
         .map(|g| {
             let longest = g.networks.iter().map(|m| m.sessions.len()).max().unwrap_or(0);
-            let mut curve = GroupCurve { name: g.name.clone(), ..GroupCurve::default() };
+            let mut curve = GroupCurve {
+                name: g.name.clone(),
+                ..GroupCurve::default()
+            };
             for k in 0..longest {
                 let rates: Vec<f64> = g
                     .networks
@@ -181,7 +212,11 @@ pub fn learning_curves(groups: &[Group]) -> Vec<GroupCurve> {
                     .filter(|r| r.is_finite())
                     .collect();
                 curve.sessions.push((k + 1) as f64);
-                curve.mean.push(if rates.is_empty() { f64::NAN } else { super::mean(&rates) });
+                curve.mean.push(if rates.is_empty() {
+                    f64::NAN
+                } else {
+                    super::mean(&rates)
+                });
                 curve.sem.push(super::sem(&rates).unwrap_or(f64::NAN));
             }
             curve
@@ -199,7 +234,10 @@ pub fn stage_boundaries(groups: &[Group]) -> Vec<StageBoundary> {
             if k == 0 || first.sessions[k - 1].stage == s.stage {
                 continue;
             }
-            match found.iter_mut().find(|(at, stage, _)| *at == k + 1 && *stage == s.stage) {
+            match found
+                .iter_mut()
+                .find(|(at, stage, _)| *at == k + 1 && *stage == s.stage)
+            {
                 Some(entry) => entry.2.push(g.name.clone()),
                 None => found.push((k + 1, s.stage.clone(), vec![g.name.clone()])),
             }
@@ -207,7 +245,10 @@ pub fn stage_boundaries(groups: &[Group]) -> Vec<StageBoundary> {
     }
     found
         .into_iter()
-        .map(|(at, stage, names)| StageBoundary { session: at as f64, label: format!("{stage} ({})", names.join(", ")) })
+        .map(|(at, stage, names)| StageBoundary {
+            session: at as f64,
+            label: format!("{stage} ({})", names.join(", ")),
+        })
         .collect()
 }
 
@@ -216,7 +257,11 @@ mod tests {
     use super::*;
 
     fn opts() -> StatsOptions {
-        StatsOptions { resamples: 200, level: 0.95, seed: 7 }
+        StatsOptions {
+            resamples: 200,
+            level: 0.95,
+            seed: 7,
+        }
     }
 
     fn some(values: &[f64]) -> Vec<Option<f64>> {
@@ -225,7 +270,10 @@ mod tests {
 
     #[test]
     fn identical_groups_give_p_one() {
-        let groups = vec![("a".to_string(), some(&[1.0, 2.0, 3.0, 4.0])), ("b".to_string(), some(&[1.0, 2.0, 3.0, 4.0]))];
+        let groups = vec![
+            ("a".to_string(), some(&[1.0, 2.0, 3.0, 4.0])),
+            ("b".to_string(), some(&[1.0, 2.0, 3.0, 4.0])),
+        ];
         let c = compare_values("m", "m", Missing::Drop, &groups, &opts()).unwrap();
         let pair = c.pairs[0].as_ref().unwrap();
         assert_eq!(pair.cliffs_delta, 0.0);
@@ -237,7 +285,10 @@ mod tests {
     #[test]
     fn separated_groups_give_exact_p() {
         // Complete separation: only 2 of the C(9, 4) = 126 labellings are as extreme.
-        let groups = vec![("a".to_string(), some(&[1.0, 2.0, 3.0, 4.0])), ("b".to_string(), some(&[10.0, 11.0, 12.0, 13.0, 14.0]))];
+        let groups = vec![
+            ("a".to_string(), some(&[1.0, 2.0, 3.0, 4.0])),
+            ("b".to_string(), some(&[10.0, 11.0, 12.0, 13.0, 14.0])),
+        ];
         let c = compare_values("m", "m", Missing::Drop, &groups, &opts()).unwrap();
         let pair = c.pairs[0].as_ref().unwrap();
         assert!(pair.mann_whitney.exact);
@@ -265,7 +316,10 @@ mod tests {
 
     #[test]
     fn dropped_values_are_counted_missing() {
-        let groups = vec![("a".to_string(), vec![Some(1.0), None]), ("b".to_string(), vec![None, None])];
+        let groups = vec![
+            ("a".to_string(), vec![Some(1.0), None]),
+            ("b".to_string(), vec![None, None]),
+        ];
         let c = compare_values("m", "m", Missing::Drop, &groups, &opts()).unwrap();
         assert_eq!(c.groups[0].n_missing, 1);
         assert!(c.groups[1].summary.is_none());
@@ -275,17 +329,32 @@ mod tests {
     #[test]
     fn single_group_is_rejected() {
         let groups = vec![("a".to_string(), some(&[1.0]))];
-        let err = compare_values("m", "m", Missing::Drop, &groups, &opts()).unwrap_err().to_string();
+        let err = compare_values("m", "m", Missing::Drop, &groups, &opts())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("at least 2"), "{err}");
     }
 
     #[test]
     fn three_groups_give_three_pairs() {
-        let groups: Vec<(String, Vec<Option<f64>>)> =
-            ["a", "b", "c"].iter().map(|n| (n.to_string(), some(&[1.0, 2.0]))).collect();
+        let groups: Vec<(String, Vec<Option<f64>>)> = ["a", "b", "c"]
+            .iter()
+            .map(|n| (n.to_string(), some(&[1.0, 2.0])))
+            .collect();
         let c = compare_values("m", "m", Missing::Drop, &groups, &opts()).unwrap();
-        let names: Vec<(String, String)> =
-            c.pairs.iter().flatten().map(|p| (p.group_a.clone(), p.group_b.clone())).collect();
-        assert_eq!(names, [("a".into(), "b".into()), ("a".into(), "c".into()), ("b".into(), "c".into())]);
+        let names: Vec<(String, String)> = c
+            .pairs
+            .iter()
+            .flatten()
+            .map(|p| (p.group_a.clone(), p.group_b.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("a".into(), "b".into()),
+                ("a".into(), "c".into()),
+                ("b".into(), "c".into())
+            ]
+        );
     }
 }

@@ -68,7 +68,7 @@ pub struct NetworkMetrics {
     pub sessions: Vec<SessionPoint>,
     pub behavior: Option<EndBehavior>,
     pub slow_dynamics: Option<SlowDynamicsMetrics>,
-    /// Why `slow_dynamics` is `None`, when it is.
+    /// Reason that `slow_dynamics` is `None`, when it is.
     pub slow_dynamics_error: Option<String>,
 }
 
@@ -84,7 +84,11 @@ pub struct MetricsOptions {
 
 impl Default for MetricsOptions {
     fn default() -> Self {
-        MetricsOptions { slow_dynamics: true, slow_manifold: SlowManifoldOptions::default(), behavior_seed: 0 }
+        MetricsOptions {
+            slow_dynamics: true,
+            slow_manifold: SlowManifoldOptions::default(),
+            behavior_seed: 0,
+        }
     }
 }
 
@@ -116,13 +120,16 @@ pub fn network_metrics(run_dir: &Path, sim_dir: Option<&Path>, opts: &MetricsOpt
     if !run_dir.is_dir() {
         return Err(Error::invalid(
             "run folder",
-            format!("{} is not a folder; expected the --out folder of `analyze train`", run_dir.display()),
+            format!(
+                "{} is not a folder; expected the --out folder of `analyze train`",
+                run_dir.display()
+            ),
         ));
     }
     let summary_path = run_dir.join("summary.json");
     let text = std::fs::read_to_string(&summary_path).map_err(|e| Error::io(&summary_path, e))?;
-    let summary: SummaryFile =
-        serde_json::from_str(&text).map_err(|e| Error::format(&summary_path, format!("not a training summary: {e}")))?;
+    let summary: SummaryFile = serde_json::from_str(&text)
+        .map_err(|e| Error::format(&summary_path, format!("not a training summary: {e}")))?;
 
     let sessions: Vec<SessionPoint> = summary
         .sessions
@@ -172,7 +179,11 @@ pub fn network_metrics(run_dir: &Path, sim_dir: Option<&Path>, opts: &MetricsOpt
 /// Behaviour from a simulation folder, with catch trials defining wait times.
 fn simulation_behavior(sim: &SimulationDir, seed: u64) -> Result<EndBehavior> {
     let trials = behavior_trials(&sim.trials);
-    let options = BehaviorOptions { reference_offer_ul: REFERENCE_OFFER_UL, seed, ..BehaviorOptions::default() };
+    let options = BehaviorOptions {
+        reference_offer_ul: REFERENCE_OFFER_UL,
+        seed,
+        ..BehaviorOptions::default()
+    };
     let report = analyze_behavior(&trials, &options)?;
     Ok(EndBehavior {
         source: "simulation".into(),
@@ -189,7 +200,11 @@ fn evaluation_behavior(evaluation: &Evaluation) -> EndBehavior {
         source: "evaluation".into(),
         n_trials: evaluation.trials,
         offer_slope_s: evaluation.offer_sensitivity.as_ref().map(|o| o.slope),
-        wait_ratio_20: evaluation.block_sensitivity.as_ref().map(|b| b.ratio).filter(|r| r.is_finite()),
+        wait_ratio_20: evaluation
+            .block_sensitivity
+            .as_ref()
+            .map(|b| b.ratio)
+            .filter(|r| r.is_finite()),
         opt_out_rate: evaluation.opt_out_rate,
     }
 }
@@ -198,7 +213,10 @@ fn run_slow_dynamics(model: &Path, sim: &SimulationDir, opts: &SlowManifoldOptio
     let loaded = load_model(model, &LoadOptions::default())?;
     match &loaded.network {
         Network::TwoRegion(network) => slow_dynamics_metrics(network, sim, opts),
-        _ => Err(Error::format(model, "not a two-region network; the slow-dynamics metrics need one")),
+        _ => Err(Error::format(
+            model,
+            "not a two-region network; the slow-dynamics metrics need one",
+        )),
     }
 }
 
@@ -217,12 +235,16 @@ impl NetworkMetrics {
         let slow = self.slow_dynamics.as_ref()?;
         match region {
             Region::Ofc => Some(&slow.ofc),
-            Region::Str => slow.str_contexts.iter().find(|r| r.context == "mixed").or(slow.str_contexts.first()),
+            Region::Str => slow
+                .str_contexts
+                .iter()
+                .find(|r| r.context == "mixed")
+                .or(slow.str_contexts.first()),
         }
     }
 }
 
-/// How a metric treats a network without a value.
+/// Treatment of a network that has no value for a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Missing {
@@ -336,7 +358,7 @@ pub const METRICS: &[MetricDef] = &[
     },
 ];
 
-/// The metric called `id`, or an error that lists the known ones.
+/// Looks up the metric called `id`; the error lists the known ones.
 pub fn metric_def(id: &str) -> Result<&'static MetricDef> {
     METRICS.iter().find(|m| m.id == id).ok_or_else(|| {
         let ids: Vec<&str> = METRICS.iter().map(|m| m.id).collect();

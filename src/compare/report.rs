@@ -6,12 +6,17 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::groups::{compare_metric, group_values, learning_curves, stage_boundaries, Group, MetricComparison, StatsOptions};
+use super::groups::{
+    compare_metric, group_values, learning_curves, stage_boundaries, Group, MetricComparison, StatsOptions,
+};
 use super::metrics::{metric_def, Missing, METRICS};
 use crate::error::Result;
-use crate::plot::{draw_ecdf, draw_learning_curves, draw_strip, EcdfData, GroupSample, LearningCurvesData, PlotOptions, StripData};
+use crate::plot::{
+    draw_ecdf, draw_learning_curves, draw_strip, EcdfData, GroupSample, LearningCurvesData, PlotOptions, StripData,
+};
 
-/// Significance level used in the wording of the answers; the p-values themselves are reported.
+/// Significance level behind the words "significant" and "not significant" in the report; the
+/// p-values themselves are reported.
 pub const ALPHA: f64 = 0.05;
 
 /// Every metric compared across the groups.
@@ -44,7 +49,10 @@ pub struct Figure {
 
 /// Compares every metric of [`METRICS`] across `groups`.
 pub fn build_report(groups: &[Group], stats: &StatsOptions) -> Result<ComparisonReport> {
-    let metrics = METRICS.iter().map(|def| compare_metric(def, groups, stats)).collect::<Result<Vec<_>>>()?;
+    let metrics = METRICS
+        .iter()
+        .map(|def| compare_metric(def, groups, stats))
+        .collect::<Result<Vec<_>>>()?;
     let groups = groups
         .iter()
         .map(|g| GroupRuns {
@@ -79,7 +87,9 @@ pub fn fmt_num(value: Option<f64>) -> String {
 }
 
 fn fmt_ci(ci: Option<[f64; 2]>) -> String {
-    ci.map_or("-".into(), |[lo, hi]| format!("[{}, {}]", fmt_num(Some(lo)), fmt_num(Some(hi))))
+    ci.map_or("-".into(), |[lo, hi]| {
+        format!("[{}, {}]", fmt_num(Some(lo)), fmt_num(Some(hi)))
+    })
 }
 
 /// Markdown tables: per metric, each group's n, mean, median and bootstrap intervals, then
@@ -88,7 +98,10 @@ pub fn markdown_tables(report: &ComparisonReport) -> String {
     let mut md = String::new();
     let level = (report.stats.level * 100.0).round();
     let _ = writeln!(md, "### Groups\n");
-    let _ = writeln!(md, "| metric | group | n | censored | missing | mean | {level} % CI (mean) | median | {level} % CI (median) |");
+    let _ = writeln!(
+        md,
+        "| metric | group | n | censored | missing | mean | {level} % CI (mean) | median | {level} % CI (median) |"
+    );
     let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for m in &report.metrics {
         for g in &m.groups {
@@ -110,7 +123,10 @@ pub fn markdown_tables(report: &ComparisonReport) -> String {
     }
 
     let _ = writeln!(md, "\n### Pairs (two-sided p-values)\n");
-    let _ = writeln!(md, "| metric | A | B | Cliff's δ (A vs B) | U (A) | p (Mann–Whitney) | exact | KS D | p (KS) | exact |");
+    let _ = writeln!(
+        md,
+        "| metric | A | B | Cliff's δ (A vs B) | U (A) | p (Mann–Whitney) | exact | KS D | p (KS) | exact |"
+    );
     let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for m in &report.metrics {
         for p in m.pairs.iter().flatten() {
@@ -133,8 +149,8 @@ pub fn markdown_tables(report: &ComparisonReport) -> String {
     md
 }
 
-/// CSV with one row per metric and group, then one row per metric and pair (`kind` tells
-/// them apart). Empty cells mean undefined.
+/// CSV with one row per metric and group, then one row per metric and pair (the `kind`
+/// column distinguishes them). Empty cells mean undefined.
 pub fn csv_table(report: &ComparisonReport) -> String {
     let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x}"));
     let mut csv = String::from(
@@ -202,7 +218,7 @@ pub fn networks_csv(groups: &[Group]) -> String {
     csv
 }
 
-/// Which comparison figures to draw.
+/// Selection of the comparison figures to draw.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FigureSelection {
     pub learning_curves: bool,
@@ -213,13 +229,22 @@ pub struct FigureSelection {
 
 impl Default for FigureSelection {
     fn default() -> Self {
-        FigureSelection { learning_curves: true, feature_cdfs: true, strips: None }
+        FigureSelection {
+            learning_curves: true,
+            feature_cdfs: true,
+            strips: None,
+        }
     }
 }
 
 /// Draws the selected comparison figures into `dir` and returns them with captions: the
 /// learning curves, the CDFs of the feature counts per region, and strip plots per metric.
-pub fn write_figures(dir: &Path, groups: &[Group], report: &ComparisonReport, selection: &FigureSelection) -> Result<Vec<Figure>> {
+pub fn write_figures(
+    dir: &Path,
+    groups: &[Group],
+    report: &ComparisonReport,
+    selection: &FigureSelection,
+) -> Result<Vec<Figure>> {
     let mut figures = Vec::new();
     let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
 
@@ -229,7 +254,11 @@ pub fn write_figures(dir: &Path, groups: &[Group], report: &ComparisonReport, se
             groups: learning_curves(groups),
             stage_boundaries: stage_boundaries(groups),
         };
-        draw_learning_curves(&dir.join("learning_curves.svg"), &curves, &PlotOptions::default().with_title("Reward rate per RL session"))?;
+        draw_learning_curves(
+            &dir.join("learning_curves.svg"),
+            &curves,
+            &PlotOptions::default().with_title("Reward rate per RL session"),
+        )?;
         figures.push(Figure {
         file: "learning_curves.svg".into(),
         caption: format!(
@@ -245,9 +274,16 @@ pub fn write_figures(dir: &Path, groups: &[Group], report: &ComparisonReport, se
     let regions: &[&str] = if selection.feature_cdfs { &["ofc", "str"] } else { &[] };
     for &region in regions {
         let def = metric_def(&format!("{region}_n_features"))?;
-        let data = EcdfData { metric_label: def.label.into(), groups: samples(def, groups) };
+        let data = EcdfData {
+            metric_label: def.label.into(),
+            groups: samples(def, groups),
+        };
         let file = format!("ecdf_{region}_features.svg");
-        draw_ecdf(&dir.join(&file), &data, &PlotOptions::default().with_title(format!("{} features per network", region.to_uppercase())))?;
+        draw_ecdf(
+            &dir.join(&file),
+            &data,
+            &PlotOptions::default().with_title(format!("{} features per network", region.to_uppercase())),
+        )?;
         figures.push(Figure {
             file,
             caption: format!(
@@ -264,7 +300,10 @@ pub fn write_figures(dir: &Path, groups: &[Group], report: &ComparisonReport, se
             continue;
         }
         let def = metric_def(&m.metric)?;
-        let data = StripData { metric_label: def.label.into(), groups: samples(def, groups) };
+        let data = StripData {
+            metric_label: def.label.into(),
+            groups: samples(def, groups),
+        };
         let file = format!("strip_{}.svg", m.metric);
         draw_strip(&dir.join(&file), &data, &PlotOptions::default().with_title(def.label))?;
         let censored = if def.missing == Missing::RankWorst {
@@ -286,11 +325,14 @@ pub fn write_figures(dir: &Path, groups: &[Group], report: &ComparisonReport, se
 fn samples(def: &super::metrics::MetricDef, groups: &[Group]) -> Vec<GroupSample> {
     groups
         .iter()
-        .map(|g| GroupSample { name: g.name.clone(), values: group_values(def, g).into_iter().flatten().collect() })
+        .map(|g| GroupSample {
+            name: g.name.clone(),
+            values: group_values(def, g).into_iter().flatten().collect(),
+        })
         .collect()
 }
 
-/// Which way a question expects group A to differ from group B.
+/// Expected direction of group A's values against group B's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     Lower,
@@ -311,12 +353,42 @@ pub struct Question {
 /// lower WT_high/WT_low at 20 µL, (c) more features and a slower slowest time constant per
 /// region.
 pub const QUESTIONS: &[Question] = &[
-    Question { label: "a", metric: "trials_to_criterion", expected: Direction::Lower, wording: "reach the learning criterion in fewer RL trials" },
-    Question { label: "b", metric: "wait_ratio_20", expected: Direction::Lower, wording: "have a lower WT_high/WT_low at 20 µL" },
-    Question { label: "c", metric: "ofc_n_features", expected: Direction::Higher, wording: "have more dynamical features in the OFC" },
-    Question { label: "c", metric: "str_n_features", expected: Direction::Higher, wording: "have more dynamical features in the STR" },
-    Question { label: "c", metric: "ofc_slowest_tau", expected: Direction::Higher, wording: "have a slower slowest time constant in the OFC" },
-    Question { label: "c", metric: "str_slowest_tau", expected: Direction::Higher, wording: "have a slower slowest time constant in the STR" },
+    Question {
+        label: "a",
+        metric: "trials_to_criterion",
+        expected: Direction::Lower,
+        wording: "reach the learning criterion in fewer RL trials",
+    },
+    Question {
+        label: "b",
+        metric: "wait_ratio_20",
+        expected: Direction::Lower,
+        wording: "have a lower WT_high/WT_low at 20 µL",
+    },
+    Question {
+        label: "c",
+        metric: "ofc_n_features",
+        expected: Direction::Higher,
+        wording: "have more dynamical features in the OFC",
+    },
+    Question {
+        label: "c",
+        metric: "str_n_features",
+        expected: Direction::Higher,
+        wording: "have more dynamical features in the STR",
+    },
+    Question {
+        label: "c",
+        metric: "ofc_slowest_tau",
+        expected: Direction::Higher,
+        wording: "have a slower slowest time constant in the OFC",
+    },
+    Question {
+        label: "c",
+        metric: "str_slowest_tau",
+        expected: Direction::Higher,
+        wording: "have a slower slowest time constant in the STR",
+    },
 ];
 
 /// Answers each of [`QUESTIONS`] for `a` against `b` as found: the medians with intervals,
@@ -324,7 +396,9 @@ pub const QUESTIONS: &[Question] = &[
 pub fn answer_questions(report: &ComparisonReport, a: &str, b: &str) -> String {
     let mut md = String::new();
     for q in QUESTIONS {
-        let Some(m) = report.metrics.iter().find(|m| m.metric == q.metric) else { continue };
+        let Some(m) = report.metrics.iter().find(|m| m.metric == q.metric) else {
+            continue;
+        };
         let _ = write!(md, "- ({}) Does **{a}** {} than **{b}**? ", q.label, q.wording);
         let stats = |name: &str| m.groups.iter().find(|g| g.group == name);
         let describe = |name: &str| match stats(name) {
@@ -343,7 +417,11 @@ pub fn answer_questions(report: &ComparisonReport, a: &str, b: &str) -> String {
             }
             None => "no data".into(),
         };
-        let pair = m.pairs.iter().flatten().find(|p| (p.group_a == a && p.group_b == b) || (p.group_a == b && p.group_b == a));
+        let pair = m
+            .pairs
+            .iter()
+            .flatten()
+            .find(|p| (p.group_a == a && p.group_b == b) || (p.group_a == b && p.group_b == a));
         let Some(pair) = pair else {
             let _ = writeln!(md, "Not testable: {a} {}, {b} {}.", describe(a), describe(b));
             continue;
@@ -368,11 +446,21 @@ pub fn answer_questions(report: &ComparisonReport, a: &str, b: &str) -> String {
         let p = pair.mann_whitney.p_two_sided;
         let verdict = match (expected, p < ALPHA) {
             (true, true) => format!("Yes: {a} tends {direction} and the difference is significant at α = {ALPHA}."),
-            (true, false) => format!("Not shown: {a} tends {direction}, but the difference is not significant at α = {ALPHA}."),
-            (false, true) => format!("No: {a} tends {direction}, opposite to the question, and significantly so at α = {ALPHA}."),
-            (false, false) => format!("No: {a} tends {direction}, and the difference is not significant at α = {ALPHA}."),
+            (true, false) => {
+                format!("Not shown: {a} tends {direction}, but the difference is not significant at α = {ALPHA}.")
+            }
+            (false, true) => {
+                format!("No: {a} tends {direction}, opposite to the question, and significantly so at α = {ALPHA}.")
+            }
+            (false, false) => {
+                format!("No: {a} tends {direction}, and the difference is not significant at α = {ALPHA}.")
+            }
         };
-        let censoring = if m.missing == Missing::RankWorst { " Networks that never met the criterion rank last (+∞)." } else { "" };
+        let censoring = if m.missing == Missing::RankWorst {
+            " Networks that never met the criterion rank last (+∞)."
+        } else {
+            ""
+        };
         let _ = writeln!(
             md,
             "{verdict} {a}: {}; {b}: {}. Cliff's δ = {} ({a} vs {b}), Mann–Whitney U = {} (p = {}, {}), KS D = {} (p = {}, {}).{censoring}",
@@ -392,14 +480,25 @@ pub fn answer_questions(report: &ComparisonReport, a: &str, b: &str) -> String {
 
 /// Writes `comparison.json`, `comparison.csv`, `networks.csv`, `comparison.md` and the
 /// selected figures into `dir`, and returns the figures.
-pub fn write_comparison(dir: &Path, groups: &[Group], report: &ComparisonReport, selection: &FigureSelection) -> Result<Vec<Figure>> {
+pub fn write_comparison(
+    dir: &Path,
+    groups: &[Group],
+    report: &ComparisonReport,
+    selection: &FigureSelection,
+) -> Result<Vec<Figure>> {
     crate::io::write_json_atomic(&dir.join("comparison.json"), report)?;
     crate::io::write_atomic(&dir.join("comparison.csv"), csv_table(report).as_bytes())?;
     crate::io::write_atomic(&dir.join("networks.csv"), networks_csv(groups).as_bytes())?;
 
     let mut md = String::from("# Group comparison\n\n");
     for g in &report.groups {
-        let _ = writeln!(md, "- **{}**: {} networks, {} reached the learning criterion", g.name, g.runs.len(), g.reached_criterion);
+        let _ = writeln!(
+            md,
+            "- **{}**: {} networks, {} reached the learning criterion",
+            g.name,
+            g.runs.len(),
+            g.reached_criterion
+        );
     }
     md.push('\n');
     if report.groups.len() >= 2 {
