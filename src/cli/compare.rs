@@ -8,7 +8,7 @@ use clap::Args;
 use rayon::prelude::*;
 
 use crate::compare::groups::{Group, StatsOptions};
-use crate::compare::metrics::{default_sim_dir, network_metrics, MetricsOptions};
+use crate::compare::metrics::{network_metrics, MetricsOptions};
 use crate::compare::report::{build_report, fmt_num, write_comparison, FigureSelection};
 
 /// Arguments of `analyze compare`.
@@ -58,12 +58,8 @@ fn read_group(name: &str, runs: &[PathBuf], sim_subdir: &str, opts: &MetricsOpti
     let networks = runs
         .par_iter()
         .map(|run| {
-            let sim = run.join(sim_subdir);
-            let sim = if sim_subdir == "sim" {
-                default_sim_dir(run)
-            } else {
-                Some(sim).filter(|s| s.is_dir())
-            };
+            // A simulation folder counts only when it has its trial table.
+            let sim = Some(run.join(sim_subdir)).filter(|dir| dir.join("trials.csv").is_file());
             network_metrics(run, sim.as_deref(), opts).with_context(|| format!("group {name}: run {}", run.display()))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

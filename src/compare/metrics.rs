@@ -9,7 +9,7 @@
 //! - slow dynamics per region, from [`slow_dynamics_metrics`]. That analysis can fail on a
 //!   network (or be switched off), so it is optional: a failure leaves `None` and a warning.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -364,10 +364,4 @@ pub fn metric_def(id: &str) -> Result<&'static MetricDef> {
         let ids: Vec<&str> = METRICS.iter().map(|m| m.id).collect();
         Error::invalid("metric", format!("{id:?}; expected one of {}", ids.join(", ")))
     })
-}
-
-/// Simulation folder of a training folder: `RUN/sim` when it exists.
-pub fn default_sim_dir(run_dir: &Path) -> Option<PathBuf> {
-    let dir = run_dir.join("sim");
-    dir.join("trials.csv").is_file().then_some(dir)
 }

@@ -70,12 +70,14 @@ pub fn build_report(groups: &[Group], stats: &StatsOptions) -> Result<Comparison
     })
 }
 
-/// Formats a number with 4 significant digits, `-` when absent.
+/// Formats a number with 4 significant digits (values from 1000 to 99 999 in full, without
+/// decimals), or `-` when absent or not finite.
 pub fn fmt_num(value: Option<f64>) -> String {
     match value {
-        Some(v) if v == 0.0 => "0".into(),
         Some(v) if v.is_finite() => {
-            if v.abs() >= 1e5 || v.abs() < 1e-3 {
+            if v == 0.0 {
+                "0".into()
+            } else if v.abs() >= 1e5 || v.abs() < 1e-3 {
                 format!("{v:.3e}")
             } else {
                 let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
@@ -391,7 +393,7 @@ pub const QUESTIONS: &[Question] = &[
     },
 ];
 
-/// Answers each of [`QUESTIONS`] for `a` against `b` as found: the medians with intervals,
+/// Writes a markdown answer to each of [`QUESTIONS`] for `a` against `b`, as found: the medians with intervals,
 /// Cliff's delta, Mann–Whitney U and p, KS D and p, and whether the data point the expected way.
 pub fn answer_questions(report: &ComparisonReport, a: &str, b: &str) -> String {
     let mut md = String::new();
