@@ -135,6 +135,20 @@ fn rerun_reuses_cached_products() {
     assert_ok(&first);
     assert!(String::from_utf8_lossy(&first.stdout).contains("6 trained"));
 
+    // Each cached metrics file has slow-dynamics metrics or the reason they are missing.
+    let metrics: Vec<PathBuf> = std::fs::read_dir(out.join("cache"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("metrics-"))
+        .collect();
+    assert_eq!(metrics.len(), 6);
+    for path in &metrics {
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let has_metrics = !json["slow_dynamics"].is_null();
+        let has_reason = json["slow_dynamics_error"].is_string();
+        assert!(has_metrics != has_reason, "{}: {json}", path.display());
+    }
+
     let second = analyze(&["figures", spec, "--out", out.to_str().unwrap()]);
     assert_ok(&second);
     let text = String::from_utf8_lossy(&second.stdout).into_owned();

@@ -365,3 +365,85 @@ pub fn metric_def(id: &str) -> Result<&'static MetricDef> {
         Error::invalid("metric", format!("{id:?}; expected one of {}", ids.join(", ")))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region(name: &str, context: &str, n_features: usize, tau: Option<f64>) -> RegionMetrics {
+        RegionMetrics {
+            region: name.into(),
+            context: context.into(),
+            n_features,
+            n_fixed_points: 1,
+            n_slow_points: 2,
+            components_90: 3,
+            slowest_tau_s: tau,
+            has_line_attractor: context == "mixed",
+            block_decodability: (name == "ofc").then_some(0.75),
+        }
+    }
+
+    fn metrics_with_slow_dynamics() -> NetworkMetrics {
+        NetworkMetrics {
+            run: "r".into(),
+            curriculum: "kindergarten".into(),
+            seed: 1,
+            trials_to_criterion: None,
+            rl_trials_total: 100,
+            sessions: Vec::new(),
+            behavior: None,
+            slow_dynamics: Some(SlowDynamicsMetrics {
+                ofc: region("ofc", "mixed", 4, Some(2.5)),
+                str_contexts: vec![region("str", "high", 9, Some(9.0)), region("str", "mixed", 5, None)],
+            }),
+            slow_dynamics_error: None,
+        }
+    }
+
+    fn value(id: &str, m: &NetworkMetrics) -> Option<f64> {
+        (metric_def(id).unwrap().extract)(m)
+    }
+
+    #[test]
+    fn str_metrics_use_mixed_context() {
+        let m = metrics_with_slow_dynamics();
+        assert_eq!(value("str_n_features", &m), Some(5.0));
+        assert_eq!(value("str_slowest_tau", &m), None);
+        assert_eq!(value("str_line_attractor", &m), Some(1.0));
+        assert_eq!(value("ofc_n_features", &m), Some(4.0));
+        assert_eq!(value("ofc_slowest_tau", &m), Some(2.5));
+        assert_eq!(value("ofc_block_decodability", &m), Some(0.75));
+    }
+
+    #[test]
+    fn metrics_absent_without_slow_dynamics() {
+        let mut m = metrics_with_slow_dynamics();
+        m.slow_dynamics = None;
+        for id in [
+            "ofc_n_features",
+            "str_n_features",
+            "ofc_slowest_tau",
+            "ofc_components_90",
+        ] {
+            assert_eq!(value(id, &m), None, "{id}");
+        }
+        assert_eq!(value("trials_to_criterion", &m), None);
+    }
+
+    #[test]
+    fn unknown_metric_lists_known_ones() {
+        let err = metric_def("wait_ratio").unwrap_err().to_string();
+        assert!(err.contains("\"wait_ratio\""), "{err}");
+        assert!(err.contains("wait_ratio_20"), "{err}");
+    }
+
+    #[test]
+    fn missing_run_folder_is_named() {
+        let err = network_metrics(Path::new("/nonexistent/run-7"), None, &MetricsOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("run-7"), "{err}");
+        assert!(err.contains("analyze train"), "{err}");
+    }
+}

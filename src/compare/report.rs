@@ -393,7 +393,7 @@ pub const QUESTIONS: &[Question] = &[
     },
 ];
 
-/// Writes a markdown answer to each of [`QUESTIONS`] for `a` against `b`, as found: the medians with intervals,
+/// Formats a markdown answer to each of [`QUESTIONS`] for `a` against `b`, as found: the medians with intervals,
 /// Cliff's delta, Mann–Whitney U and p, KS D and p, and whether the data point the expected way.
 pub fn answer_questions(report: &ComparisonReport, a: &str, b: &str) -> String {
     let mut md = String::new();
