@@ -98,6 +98,17 @@ pub fn list_jobs(spec: &BatchSpec, groups: &[ResolvedGroup]) -> Result<Vec<Job>>
                 "version": version,
             });
             let train_key = config_hash(&train_config)?;
+            // Two jobs with one configuration would train into the same cache folder at once.
+            if let Some(twin) = jobs.iter().find(|j: &&Job| j.train_key == train_key) {
+                return Err(Error::invalid(
+                    format!("group {:?}", group.name),
+                    format!(
+                        "seed {seed} trains the same network as group {:?} seed {}; give the groups different \
+                         curricula, settings or seeds",
+                        twin.group, twin.seed
+                    ),
+                ));
+            }
             let simulation_config = serde_json::json!({
                 "product": "simulation",
                 "train": train_key,
@@ -203,6 +214,46 @@ mod tests {
             let owners: Vec<usize> = (1..=count).filter(|&i| Shard { index: i, count }.owns(job)).collect();
             assert_eq!(owners, vec![Shard::owner(job, count)]);
         }
+    }
+
+    #[test]
+    fn identical_groups_are_rejected() {
+        let text = r#"
+name = "t"
+[[groups]]
+name = "a"
+curriculum = "conventional"
+seeds = [1, 2]
+[[groups]]
+name = "b"
+curriculum = "conventional"
+seeds = [3, 2]
+"#;
+        let spec = BatchSpec::parse(Path::new("spec.toml"), text).unwrap();
+        let groups = spec.resolve().unwrap();
+        let err = list_jobs(&spec, &groups).unwrap_err().to_string();
+        assert!(err.contains("group \"b\""), "{err}");
+        assert!(err.contains("seed 2"), "{err}");
+    }
+
+    #[test]
+    fn job_order_is_group_then_seed() {
+        let text = r#"
+name = "t"
+[[groups]]
+name = "a"
+curriculum = "kindergarten"
+seeds = [5, 1]
+[[groups]]
+name = "b"
+curriculum = "none"
+seeds = [2]
+"#;
+        let spec = BatchSpec::parse(Path::new("spec.toml"), text).unwrap();
+        let jobs = list_jobs(&spec, &spec.resolve().unwrap()).unwrap();
+        let order: Vec<(usize, &str, u64)> = jobs.iter().map(|j| (j.index, j.group.as_str(), j.seed)).collect();
+        assert_eq!(order, [(0, "a", 5), (1, "a", 1), (2, "b", 2)]);
+        assert_ne!(jobs[0].simulation_key, jobs[1].simulation_key);
     }
 
     #[test]
