@@ -62,8 +62,8 @@ impl Job {
 }
 
 /// Returns the first [`HASH_DIGITS`] hex digits of the SHA-256 of `value`'s JSON text.
-/// serde_json writes struct fields in declaration order and maps in key order, so equal
-/// configurations give equal text.
+/// serde_json writes struct fields in declaration order and, without its `preserve_order`
+/// feature (off in this crate), object keys sorted, so equal configurations give equal text.
 pub fn config_hash<T: Serialize>(value: &T) -> Result<String> {
     let text = serde_json::to_string(value).map_err(|e| Error::invalid("batch configuration", e.to_string()))?;
     let digest = Sha256::digest(text.as_bytes());
