@@ -2,6 +2,7 @@
 //! dynamical systems (fixed and slow points, spectra, slow manifolds, PCA, flow fields,
 //! behaviour) and draw SVG figures.
 
+pub mod batch;
 pub mod behavior;
 pub mod cli;
 pub mod compare;

@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 
 pub mod behavior;
 pub mod common;
+pub mod compare;
+pub mod figures;
 pub mod fixed_points;
 pub mod inspect;
 pub mod simulate;
@@ -45,6 +47,12 @@ pub enum Command {
 
     /// Behaviour of a simulation: wait-time curves, offer and block sensitivity, regressions.
     Behavior(behavior::BehaviorArgs),
+
+    /// Compare two groups of trained networks: learning speed, behaviour and slow dynamics.
+    Compare(compare::CompareArgs),
+
+    /// Run a batch spec: train, simulate and compare groups of networks, then write a report.
+    Figures(figures::FiguresArgs),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -58,6 +66,8 @@ pub fn run() -> anyhow::Result<()> {
         Command::Train(args) => train::run(args, cli.quiet),
         Command::Simulate(args) => simulate::run(args, cli.quiet),
         Command::Behavior(args) => behavior::run(args, cli.quiet),
+        Command::Compare(args) => compare::run(args, cli.quiet),
+        Command::Figures(args) => figures::run(args, cli.quiet),
     }
 }
 

@@ -6,17 +6,23 @@
 
 pub mod bootstrap;
 pub mod effect;
+pub mod groups;
 pub mod ks;
 pub mod mann_whitney;
+pub mod metrics;
 pub mod ols;
+pub mod report;
 pub mod ridge;
 pub mod summary;
 
 pub use bootstrap::{bootstrap_ci, BootstrapCi};
 pub use effect::cliffs_delta;
+pub use groups::{compare_metric, compare_values, Group, GroupStats, MetricComparison, PairTest, StatsOptions};
 pub use ks::{ks_two_sample, ks_two_sample_with, KsMethod, KsTest};
+pub use metrics::{network_metrics, MetricDef, MetricsOptions, Missing, NetworkMetrics, METRICS};
 pub use mann_whitney::{mann_whitney, mann_whitney_with, MannWhitney, PValueMethod};
 pub use ols::{ols_multiple, ols_simple, MultipleOls, SimpleOls};
+pub use report::{build_report, write_comparison, ComparisonReport, Figure};
 pub use ridge::{ridge_fit, ridge_select, RidgeFit, RidgeSelection, RIDGE_ALPHAS};
 pub use summary::{mean, median, sem, Summary};
 
