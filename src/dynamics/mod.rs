@@ -2,5 +2,7 @@
 //! slow points, Jacobian spectra, PCA, slow manifolds and flow fields.
 
 pub mod cluster;
+pub mod fixed_points;
 pub mod pca;
 pub mod slow_manifold;
+pub mod spectrum;
