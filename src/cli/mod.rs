@@ -7,7 +7,10 @@ use clap::{Parser, Subcommand};
 
 pub mod behavior;
 pub mod common;
+pub mod flow_field;
+pub mod pca;
 pub mod simulate;
+pub mod slow_manifold;
 pub mod train;
 
 /// Train recurrent networks on cognitive tasks and analyse them as dynamical systems.
@@ -37,6 +40,15 @@ pub enum Command {
 
     /// Behaviour of a simulation: wait-time curves, offer and block sensitivity, regressions.
     Behavior(behavior::BehaviorArgs),
+
+    /// PCA of the region states of one task epoch: explained variance and trajectory figures.
+    Pca(pca::PcaArgs),
+
+    /// Slow points of one region in one block context, grouped into dynamical features.
+    SlowManifold(slow_manifold::SlowManifoldArgs),
+
+    /// Velocity of one region's map on a PC1–PC2 grid, with its head read out per node.
+    FlowField(flow_field::FlowFieldArgs),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -48,6 +60,9 @@ pub fn run() -> anyhow::Result<()> {
         Command::Train(args) => train::run(args, cli.quiet),
         Command::Simulate(args) => simulate::run(args, cli.quiet),
         Command::Behavior(args) => behavior::run(args, cli.quiet),
+        Command::Pca(args) => pca::run(args, cli.quiet),
+        Command::SlowManifold(args) => slow_manifold::run(args, cli.quiet),
+        Command::FlowField(args) => flow_field::run(args, cli.quiet),
     }
 }
 
