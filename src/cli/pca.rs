@@ -65,9 +65,11 @@ struct PcaFile {
 pub fn run(args: &PcaArgs, quiet: bool) -> anyhow::Result<()> {
     let regions: Vec<Region> = match args.region.as_str() {
         "both" => vec![Region::Ofc, Region::Str],
-        other => vec![other.parse().map_err(|e| anyhow::anyhow!("invalid --region: {e} (or both)"))?],
+        "ofc" => vec![Region::Ofc],
+        "str" => vec![Region::Str],
+        other => anyhow::bail!("invalid region: '{other}' is not a region; expected ofc, str or both"),
     };
-    let epoch: Epoch = args.epoch.parse().map_err(|e| anyhow::anyhow!("invalid --epoch: {e}"))?;
+    let epoch: Epoch = args.epoch.parse()?;
     let sim = SimulationDir::read(&args.sim_dir)?;
     let out = args.out.clone().unwrap_or_else(|| args.sim_dir.join("pca"));
 

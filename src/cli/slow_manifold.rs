@@ -78,8 +78,8 @@ pub fn load_two_region(path: &Path) -> anyhow::Result<(TwoRegion, f64)> {
 
 /// Parses `--region` and `--context`.
 pub fn parse_region_context(region: &str, context: &str) -> anyhow::Result<(Region, Block)> {
-    let region: Region = region.parse().map_err(|e| anyhow::anyhow!("invalid --region: {e}"))?;
-    let context: Block = context.parse().map_err(|e| anyhow::anyhow!("invalid --context: {e}"))?;
+    let region: Region = region.parse()?;
+    let context: Block = context.parse()?;
     Ok((region, context))
 }
 
