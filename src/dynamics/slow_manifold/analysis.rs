@@ -13,6 +13,8 @@
 //!    constant, alignment with the slowest mode and, for the OFC, the range of the block
 //!    belief along it.
 
+use std::collections::BTreeMap;
+
 use ndarray::{s, Array1, Array2, Axis};
 use rand::seq::index::sample;
 use rand::Rng;
@@ -148,6 +150,9 @@ pub struct SearchSummary {
     pub n_failed: usize,
     /// Unique slow points in no feature (DBSCAN noise).
     pub n_unassigned_slow: usize,
+    /// Number of starts per kind of termination: the search's reason up to its first colon,
+    /// so that reasons that differ only in their numbers are counted together.
+    pub terminations: BTreeMap<String, usize>,
     pub features: Vec<FeatureSummary>,
     pub points: Vec<PointSummary>,
 }
@@ -362,6 +367,11 @@ fn summarise(net: &TwoRegion, region: Region, space: &str, dim: usize, search: &
         n_not_converged: report.count_starts(StartOutcome::NotConverged),
         n_failed: report.count_starts(StartOutcome::Failed),
         n_unassigned_slow: search.n_unassigned_slow,
+        terminations: report.starts.iter().fold(BTreeMap::new(), |mut counts, record| {
+            let kind = record.termination.split(':').next().unwrap_or_default().to_string();
+            *counts.entry(kind).or_insert(0) += 1;
+            counts
+        }),
         features,
         points,
     })
