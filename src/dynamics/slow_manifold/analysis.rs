@@ -89,7 +89,9 @@ pub fn context_logits(wait: &EpochSamples, block: Block) -> Result<[f64; BLOCK_L
 
 /// Fits the PCA of `samples` with up to [`MAX_PCA_COMPONENTS`] components.
 pub fn fit_samples_pca(samples: &EpochSamples) -> Result<Pca> {
-    let k = samples.states.ncols().min(samples.len().saturating_sub(1)).min(MAX_PCA_COMPONENTS).max(1);
+    // At most n − 1 components carry variance; Pca::fit itself rejects fewer than 2 samples.
+    let upper = samples.states.ncols().min(samples.len().saturating_sub(1)).min(MAX_PCA_COMPONENTS);
+    let k = std::cmp::max(upper, 1);
     Pca::fit(samples.states.view(), k)
 }
 
