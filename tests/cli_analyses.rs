@@ -71,7 +71,8 @@ fn pca_matches_exact_covariance() {
     let output = analyze(&["pca", sim_dir().to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("ofc:") && stdout.contains("str:"), "{stdout}");
+    assert!(stdout.contains("ofc:"), "{stdout}");
+    assert!(stdout.contains("str:"), "{stdout}");
 
     let file = read_json(&out.join("pca.json"));
     assert_eq!(file["format"], "rnn-dynamics/pca/1");
@@ -240,7 +241,8 @@ fn bad_region_is_one_error_line() {
     let output = analyze(&["slow-manifold", model().to_str().unwrap(), sim_dir().to_str().unwrap(), "--region", "pfc"]);
     assert!(!output.status.success());
     let line = stderr_line(&output);
-    assert!(line.contains("'pfc'") && line.contains("ofc or str"), "{line}");
+    assert!(line.contains("'pfc'"), "{line}");
+    assert!(line.contains("ofc or str"), "{line}");
 
     let output = analyze(&["flow-field", model().to_str().unwrap(), sim_dir().to_str().unwrap(), "--region", "ofc", "--context", "medium"]);
     assert!(!output.status.success());
@@ -262,7 +264,8 @@ fn missing_sim_folder_is_one_error_line() {
         let output = analyze(&args);
         assert!(!output.status.success(), "{args:?}");
         let line = stderr_line(&output);
-        assert!(line.contains("no_such_sim") && line.contains("not a folder"), "{line}");
+        assert!(line.contains("no_such_sim"), "{line}");
+        assert!(line.contains("not a folder"), "{line}");
     }
 }
 

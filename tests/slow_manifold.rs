@@ -1,5 +1,5 @@
-//! Slow-manifold analyses on maps with known answers: a line attractor, two isolated
-//! attractors, the subspace search's gradient and Jacobian against finite differences.
+//! Slow-manifold analyses on maps with known results: a line attractor, two isolated
+//! attractors, and the subspace search's gradient and Jacobian against finite differences.
 
 use nalgebra::{DMatrix, DVector};
 use ndarray::{Array1, Array2};
@@ -77,7 +77,8 @@ fn line_attractor_is_one_feature() {
     assert_eq!(feature.local_dimension, 1);
     assert_eq!(feature.n_starts, 256);
     // The line spans the starts' x₁ range, nearly [−1, 1].
-    assert!(feature.extent > 1.9 && feature.extent < 2.0, "extent {}", feature.extent);
+    assert!(feature.extent > 1.9, "extent {}", feature.extent);
+    assert!(feature.extent < 2.0, "extent {}", feature.extent);
     // Along the line the eigenvalue is 1, so the main direction is the slowest mode.
     let alignment = feature.alignment.expect("a line has a main direction");
     assert!(alignment > 1.0 - 1e-9, "alignment {alignment}");
@@ -119,7 +120,7 @@ fn features_reject_bad_eps() {
     assert!(find_slow_features(&map, &[0.0], &starts, &options(0.1, 0)).is_err());
 }
 
-/// A random LSTM on an 8-dimensional state and an orthonormal 3-dimensional subspace.
+/// Builds a random LSTM on an 8-dimensional state and an orthonormal 3-dimensional subspace.
 fn lstm_subspace() -> (LstmCell, Array1<f64>, Array2<f64>) {
     let mut rng = rnn_dynamics::rng::stream(7, "subspace test");
     let cell = LstmCell::new(CellParams::random(CellKind::Lstm, 2, 4, 0.7, &mut rng)).unwrap();

@@ -37,12 +37,12 @@ pub struct FlowFieldArgs {
     #[arg(long, default_value = "mixed")]
     pub context: String,
 
-    /// Grid points per axis; the grid spans the samples' PC1 and PC2 range plus 10 % on each
+    /// Grid points per axis. The grid spans the samples' PC1 and PC2 range plus 10 % on each
     /// side.
     #[arg(long, default_value_t = 50)]
     pub grid: usize,
 
-    /// Number of slow-point searches (in the PC1–PC2 plane) drawn on top; 0 draws none.
+    /// Number of slow-point searches in the PC1–PC2 plane, drawn on top (0 draws none).
     #[arg(long, default_value_t = 128)]
     pub starts: usize,
 
@@ -105,7 +105,7 @@ pub fn run(args: &FlowFieldArgs, quiet: bool) -> anyhow::Result<()> {
         anyhow::bail!("the {region} states have {} principal component(s); a flow field needs 2", pca.n_components());
     }
 
-    // Grid over PC1–PC2; the later PCs sit at their sample mean.
+    // Grid over PC1–PC2, with the later PCs at their sample mean.
     let scores = pca.project(samples.states.view())?;
     let xs = grid_axis(scores.column(0), args.grid)?;
     let ys = grid_axis(scores.column(1), args.grid)?;
@@ -220,7 +220,7 @@ fn draw(
             names: Block::ALL.iter().map(|b| format!("argmax belief {b}")).collect(),
             labels: argmax_block.iter().map(|&b| Some(b)).collect(),
         },
-        // NOTE: the STR's p(wait) and value are in flow_field.csv/json only; the plot shows speed.
+        // NOTE: the STR's p(wait) and value are only in flow_field.csv and .json, because the plot shows speed.
         Readout::Str { .. } => FlowBackground::Speed,
     };
     let points = slow_points

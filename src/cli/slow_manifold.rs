@@ -31,7 +31,7 @@ pub struct SlowManifoldArgs {
     pub region: String,
 
     /// Block context: mixed, high or low. The STR's held OFC block logits are the mean
-    /// wait-epoch OFC logits of this block; the OFC map does not depend on it.
+    /// wait-epoch OFC logits of this block. The OFC map does not depend on it.
     #[arg(long, default_value = "mixed")]
     pub context: String,
 
@@ -63,7 +63,7 @@ pub struct SlowManifoldArgs {
 }
 
 /// Loads a model file and returns its two-region network and seconds per step. Errors when
-/// the file holds another architecture.
+/// the file contains another architecture.
 pub fn load_two_region(path: &Path) -> anyhow::Result<(TwoRegion, f64)> {
     let loaded = load_model(path, &LoadOptions::default())?;
     match loaded.network {

@@ -9,9 +9,9 @@
 //! 4. Slow-point searches from sampled wait-epoch states: (a) in the full region state space,
 //!    (b) in the top-D principal subspace (D = components for 90 % of the variance unless set).
 //! 5. DBSCAN of each search's end points into dynamical features, with ε a fraction of the PC1
-//!    range of the samples, and per feature its type, local dimension, extent, slowest time
-//!    constant, alignment with the slowest mode and, for the OFC, the range of the block
-//!    belief along it.
+//!    range of the samples. Each feature gets its type, local dimension, extent, slowest time
+//!    constant and alignment with the slowest mode. For the OFC it also gets the range of the
+//!    block belief along it.
 
 use std::collections::BTreeMap;
 
@@ -35,7 +35,7 @@ use crate::tasks::{named_input, Block};
 /// Format tag of `slow_manifold.json`.
 pub const SLOW_MANIFOLD_FORMAT: &str = "rnn-dynamics/slow-manifold/1";
 
-/// Most components a PCA keeps; the 90 % count is searched among them. Asking linfa for
+/// Maximum number of components a PCA keeps, and so the largest 90 % count. Asking linfa for
 /// every component of a 64-dimensional state makes its solver fail the fit check on the
 /// smallest ones, so each fit fell back to the exact eigendecomposition with a warning.
 pub const MAX_PCA_COMPONENTS: usize = 20;
@@ -50,13 +50,13 @@ pub struct RegionMap<'a> {
     pub map: Box<dyn RecurrentMap + 'a>,
     /// Task input `[offer, start flag, previous reward, previous action]`.
     pub input: Vec<f64>,
-    /// Block logits held in the STR input; `None` for the OFC.
+    /// Block logits held in the STR input, or `None` for the OFC.
     pub logits: Option<[f64; BLOCK_LOGITS]>,
 }
 
-/// Builds the region map for `context`. For the STR the block logits are the mean OFC logits
-/// over the wait-epoch samples of that block (`wait` must be OFC or STR wait-epoch samples of
-/// the same simulation); the OFC map does not depend on the context. Errors when the context's
+/// Builds the region map for `context`. For the STR the held block logits are the mean OFC
+/// logits over the wait-epoch samples of that block, so `wait` must be wait-epoch samples of
+/// the same simulation. The OFC map does not depend on the context. Errors when the context's
 /// block has no wait-epoch sample.
 pub fn region_map<'a>(net: &'a TwoRegion, region: Region, context: Block, wait: &EpochSamples) -> Result<RegionMap<'a>> {
     let input = named_input("wait", 0.0)?.to_vec();
@@ -89,7 +89,7 @@ pub fn context_logits(wait: &EpochSamples, block: Block) -> Result<[f64; BLOCK_L
 
 /// Fits the PCA of `samples` with up to [`MAX_PCA_COMPONENTS`] components.
 pub fn fit_samples_pca(samples: &EpochSamples) -> Result<Pca> {
-    // At most n − 1 components carry variance; Pca::fit itself rejects fewer than 2 samples.
+    // At most n − 1 components carry variance, and Pca::fit itself rejects fewer than 2 samples.
     let upper = samples.states.ncols().min(samples.len().saturating_sub(1)).min(MAX_PCA_COMPONENTS);
     let k = std::cmp::max(upper, 1);
     Pca::fit(samples.states.view(), k)
@@ -180,7 +180,7 @@ pub struct RegionAnalysis {
     pub held_logits: Option<[f64; BLOCK_LOGITS]>,
     pub n_kept_trials: usize,
     pub pca: PcaSummary,
-    /// Components for 90 % of the variance (a count); `None` when the kept ones stay below.
+    /// Components for 90 % of the variance (a count), or `None` when the kept ones stay below.
     pub components_90: Option<usize>,
     /// Dimension D of the subspace search.
     pub subspace_dim: usize,
@@ -210,8 +210,8 @@ pub fn analyze_region(net: &TwoRegion, dt: f64, sim: &SimulationDir, region: Reg
     Ok(RegionResult { analysis, samples, pca, sample_pcs })
 }
 
-/// Runs the analysis on prepared samples, PCA and map; `full_space` adds the full-space
-/// search. Returns the analysis and the samples' PC1..PC3 scores.
+/// Runs the analysis on prepared samples, PCA and map, with the full-space search only when
+/// `full_space` is set. Returns the analysis and the samples' PC1..PC3 scores.
 pub(crate) fn analyze_with(
     net: &TwoRegion,
     dt: f64,
@@ -320,7 +320,7 @@ fn speed_summary(region_map: &RegionMap, samples: &EpochSamples, dt: f64) -> Spe
     SpeedSummary { n_samples: speeds.len(), min: quantile(0.0), p10: quantile(0.1), median: quantile(0.5), p90: quantile(0.9), max: quantile(1.0) }
 }
 
-/// Builds the serialisable summary of a search; `lift` maps searched coordinates to the
+/// Builds the serialisable summary of a search. `lift` maps searched coordinates to the
 /// region state.
 fn summarise(net: &TwoRegion, region: Region, space: &str, dim: usize, search: &SlowPointSearch, pca: &Pca, lift: &dyn Fn(&[f64]) -> Vec<f64>) -> Result<SearchSummary> {
     let report = &search.report;

@@ -33,7 +33,7 @@ pub struct SlowSearchOptions {
 /// One dynamical feature: a DBSCAN cluster of slow points or an isolated fixed point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlowFeature {
-    /// DBSCAN cluster id; `None` for an isolated fixed point.
+    /// DBSCAN cluster id, or `None` for an isolated fixed point.
     pub cluster: Option<usize>,
     pub kind: FeatureKind,
     /// Unique points of the feature (indices into the report's points), increasing.
@@ -42,7 +42,7 @@ pub struct SlowFeature {
     pub n_starts: usize,
     pub n_fixed_points: usize,
     pub n_slow_points: usize,
-    /// Unique point with the smallest q; its eigenvalue moduli give `kind` (see
+    /// Unique point with the smallest q, whose eigenvalue moduli give `kind` (see
     /// [`dynamical_features`]).
     pub representative: usize,
     /// Number of principal components of the member points that reach 90 % of their variance
@@ -57,11 +57,11 @@ pub struct SlowFeature {
     /// Slowest finite decay time −dt/ln|λ| over the representative's stable modes, seconds;
     /// `None` when no mode is stable.
     pub slowest_tau_s: Option<f64>,
-    /// Unit first principal direction of the member points; `None` for a single point.
+    /// Unit first principal direction of the member points, or `None` for a single point.
     pub main_direction: Option<Vec<f64>>,
     /// |cos| of the angle between `main_direction` and the representative's eigenvector of
-    /// largest |λ| (complex inner product for a complex eigenvector); `None` without a
-    /// main direction.
+    /// largest |λ|, with the complex inner product for a complex eigenvector. `None` without
+    /// a main direction.
     pub alignment: Option<f64>,
 }
 

@@ -1,8 +1,9 @@
 //! Per-network slow-dynamics metrics, the inputs of group comparisons.
 //!
-//! The metrics come from the principal-subspace search of [`analyze_region`](super::analyze_region)
-//! (the full-space search is skipped to keep a 24-network batch fast): the OFC in the mixed
-//! context and the STR in the mixed, high and low contexts, each on the wait epoch.
+//! The metrics come from the principal-subspace search of
+//! [`analyze_region`](super::analyze_region), run on the wait epoch for the OFC in the mixed
+//! context and for the STR in the mixed, high and low contexts. The full-space search is
+//! skipped to keep a batch of many networks fast.
 
 use std::collections::BTreeMap;
 
@@ -58,7 +59,7 @@ pub struct SlowManifoldOptions {
     pub starts: usize,
     /// Seed of the starts and of the decoding folds (default 0).
     pub seed: u64,
-    /// Dimension D of the subspace search; `None` (default) uses the number of components
+    /// Dimension D of the subspace search. `None` (default) uses the number of components
     /// that reach 90 % of the wait-epoch variance.
     pub subspace: Option<usize>,
     /// DBSCAN ε as a fraction of the PC1 range of the wait-epoch samples (default 0.05). A

@@ -15,11 +15,11 @@ use crate::behavior::records::SimulationDir;
 use crate::error::{Error, Result};
 use crate::tasks::Block;
 
-/// Fewest steps from trial start to decision of a kept trial.
+/// Minimum number of steps from trial start to decision of a kept trial.
 pub const MIN_DECISION_STEPS: u64 = 6;
-/// Most steps from trial start to decision of a kept trial.
+/// Maximum number of steps from trial start to decision of a kept trial.
 pub const MAX_DECISION_STEPS: u64 = 299;
-/// Shortest ITI, in steps, of a kept trial.
+/// Minimum ITI, in steps, of a kept trial.
 pub const MIN_ITI_STEPS: u32 = 5;
 
 /// Region of the two-region network.
