@@ -202,3 +202,70 @@ pub fn decode_blocks(scores: &Array2<f64>, samples: &EpochSamples, seed: u64) ->
     }
     Some(correct as f64 / total as f64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds samples of `n_trials` trials with 4 steps each, blocks cycling mixed, high, low,
+    /// and one score per step: the block code times `separation` plus a small alternating offset.
+    fn blocks_and_scores(n_trials: usize, separation: f64) -> (EpochSamples, Array2<f64>) {
+        let n = 4 * n_trials;
+        let trials: Vec<usize> = (0..n).map(|i| i / 4).collect();
+        let blocks: Vec<Block> = trials.iter().map(|t| Block::ALL[t % 3]).collect();
+        let scores = Array2::from_shape_fn((n, 1), |(i, _)| blocks[i].code() as f64 * separation + if i % 2 == 0 { 0.1 } else { -0.1 });
+        let samples = EpochSamples {
+            region: Region::Ofc,
+            epoch: Epoch::Wait,
+            states: scores.clone(),
+            steps: (0..n).collect(),
+            trials,
+            blocks,
+            belief: Array2::zeros((n, 3)),
+            logits: Array2::zeros((n, 3)),
+            n_kept_trials: n_trials,
+        };
+        (samples, scores)
+    }
+
+    #[test]
+    fn decoding_separated_blocks_is_exact() {
+        let (samples, scores) = blocks_and_scores(30, 5.0);
+        assert_eq!(decode_blocks(&scores, &samples, 0), Some(1.0));
+    }
+
+    #[test]
+    fn decoding_identical_blocks_is_not_exact() {
+        // Every block has the same scores, so the accuracy stays near chance (1/3).
+        let (samples, scores) = blocks_and_scores(30, 0.0);
+        let accuracy = decode_blocks(&scores, &samples, 0).unwrap();
+        assert!(accuracy < 0.6, "accuracy {accuracy}");
+    }
+
+    #[test]
+    fn decoding_needs_two_blocks_and_enough_trials() {
+        let (mut samples, scores) = blocks_and_scores(30, 5.0);
+        samples.blocks = vec![Block::Mixed; samples.len()];
+        assert_eq!(decode_blocks(&scores, &samples, 0), None);
+
+        let (samples, scores) = blocks_and_scores(4, 5.0);
+        assert_eq!(decode_blocks(&scores, &samples, 0), None);
+    }
+
+    #[test]
+    fn options_reject_invalid_values() {
+        let valid = SlowManifoldOptions::default();
+        assert!(valid.validate().is_ok());
+        let cases = [
+            SlowManifoldOptions { starts: 0, ..valid.clone() },
+            SlowManifoldOptions { subspace: Some(0), ..valid.clone() },
+            SlowManifoldOptions { eps_fraction: 0.0, ..valid.clone() },
+            SlowManifoldOptions { eps_fraction: f64::NAN, ..valid.clone() },
+            SlowManifoldOptions { min_points: 0, ..valid.clone() },
+            SlowManifoldOptions { line_band: -1.0, ..valid.clone() },
+        ];
+        for case in cases {
+            assert!(case.validate().is_err(), "{case:?}");
+        }
+    }
+}
