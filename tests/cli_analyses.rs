@@ -281,6 +281,16 @@ fn non_two_region_model_is_rejected() {
 }
 
 #[test]
+fn flow_field_rejects_bad_grid() {
+    for grid in ["1", "1001"] {
+        let output = analyze(&["flow-field", model().to_str().unwrap(), sim_dir().to_str().unwrap(), "--region", "ofc", "--grid", grid]);
+        assert!(!output.status.success(), "--grid {grid}");
+        let line = stderr_line(&output);
+        assert!(line.contains("--grid"), "{line}");
+    }
+}
+
+#[test]
 fn bad_options_are_rejected() {
     let cases: [(&[&str], &str); 4] = [
         (&["--subspace", "0"], "--subspace"),

@@ -20,6 +20,10 @@ use crate::tasks::Block;
 /// Format tag of `flow_field.json`.
 pub const FLOW_FIELD_FORMAT: &str = "rnn-dynamics/flow-field/1";
 
+/// Maximum grid points per axis. Each node keeps its mapped state for the readouts, so a
+/// 1000 × 1000 grid of 512-dimensional states already needs about 4 GB.
+pub const MAX_GRID: usize = 1000;
+
 /// Arguments of `analyze flow-field`.
 #[derive(Debug, Args)]
 pub struct FlowFieldArgs {
@@ -88,8 +92,8 @@ struct FlowFieldFile<'a> {
 /// Runs `analyze flow-field`.
 pub fn run(args: &FlowFieldArgs, quiet: bool) -> anyhow::Result<()> {
     let (region, context) = super::slow_manifold::parse_region_context(&args.region, &args.context)?;
-    if args.grid < 2 {
-        anyhow::bail!("invalid --grid {}: expected at least 2 points per axis", args.grid);
+    if !(2..=MAX_GRID).contains(&args.grid) {
+        anyhow::bail!("invalid --grid {}: expected 2 to {MAX_GRID} points per axis", args.grid);
     }
     let (net, dt) = super::slow_manifold::load_two_region(&args.model)?;
     let sim = SimulationDir::read(&args.sim_dir)?;
