@@ -10,8 +10,11 @@ pub mod common;
 pub mod compare;
 pub mod figures;
 pub mod fixed_points;
+pub mod flow_field;
 pub mod inspect;
+pub mod pca;
 pub mod simulate;
+pub mod slow_manifold;
 pub mod train;
 
 /// Train recurrent networks on cognitive tasks and analyse them as dynamical systems.
@@ -53,6 +56,15 @@ pub enum Command {
 
     /// Run a batch spec: train, simulate and compare groups of networks, then write a report.
     Figures(figures::FiguresArgs),
+
+    /// PCA of the region states of one task epoch: explained variance and trajectory figures.
+    Pca(pca::PcaArgs),
+
+    /// Slow points of one region in one block context, grouped into dynamical features.
+    SlowManifold(slow_manifold::SlowManifoldArgs),
+
+    /// Velocity of one region's map on a PC1–PC2 grid, with its head read out per node.
+    FlowField(flow_field::FlowFieldArgs),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -68,6 +80,10 @@ pub fn run() -> anyhow::Result<()> {
         Command::Behavior(args) => behavior::run(args, cli.quiet),
         Command::Compare(args) => compare::run(args, cli.quiet),
         Command::Figures(args) => figures::run(args, cli.quiet),
+
+        Command::Pca(args) => pca::run(args, cli.quiet),
+        Command::SlowManifold(args) => slow_manifold::run(args, cli.quiet),
+        Command::FlowField(args) => flow_field::run(args, cli.quiet),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod fixed_points;
+pub mod flow_field;
 pub mod pca;
 pub mod slow_manifold;
 pub mod spectrum;
