@@ -26,6 +26,10 @@ use crate::model::RecurrentMap;
 /// singular value of `J − I`, so it is larger near attractors with `|λ|` close to 1.
 pub const POLISH_TARGET: f64 = 1e-20;
 
+/// After a Newton attempt that ends above the fixed-point tolerance, the next attempt waits
+/// until L-BFGS has brought `q` below this fraction of the `q` that attempt left.
+const RETRY_FACTOR: f64 = 1e-3;
+
 /// A start stops as stalled when, over one window of L-BFGS iterations, `q` stayed above the
 /// slow-point tolerance and fell by less than this factor.
 const STALL_FACTOR: f64 = 0.5;
@@ -128,53 +132,56 @@ pub fn search_start(
 
     let mut x = start.to_vec();
     let mut q = initial_q;
-    let run = |x: &mut Vec<f64>, q: &mut f64, record: &mut StartRecord, stop: LbfgsStop| {
-        let stop = LbfgsStop {
-            max_iterations: stop.max_iterations.min(opts.max_iterations.saturating_sub(record.iterations)),
-            ..stop
-        };
-        if stop.max_iterations == 0 || *q < stop.target {
-            return None;
+    let newton_enabled = opts.newton_steps > 0;
+
+    // Newton is tried once `q` falls below this ceiling. After an attempt that did not reach
+    // the fixed-point tolerance, the ceiling drops to `RETRY_FACTOR` times the `q` it left,
+    // so L-BFGS must first make real progress before the next attempt.
+    let mut newton_ceiling = if newton_enabled { opts.newton_threshold } else { 0.0 };
+    let window = if opts.stall_window == 0 { u64::MAX } else { opts.stall_window };
+    loop {
+        if q < newton_ceiling && q >= POLISH_TARGET {
+            let polished = newton::polish(map, input, &mut x, q, opts.newton_steps, POLISH_TARGET);
+            record.newton_steps += polished.steps;
+            q = polished.q;
+            newton_ceiling = q * RETRY_FACTOR;
         }
-        let outcome = run_lbfgs(map, input, x, *q, stop, opts.lbfgs_memory);
+        let budget_left = opts.max_iterations.saturating_sub(record.iterations);
+        if q < opts.fixed_tol || budget_left == 0 {
+            break;
+        }
+
+        // L-BFGS runs in windows so that a start which stalls far from any fixed or slow point
+        // stops early instead of using its whole budget.
+        let before = q;
+        let target = if newton_enabled { newton_ceiling } else { POLISH_TARGET };
+        let stop = LbfgsStop { max_iterations: window.min(budget_left), target };
+        let outcome = run_lbfgs(map, input, &x, q, stop, opts.lbfgs_memory);
         record.iterations += outcome.iterations;
         record.termination = outcome.termination;
-        *x = outcome.x;
-        *q = outcome.q;
-        outcome.reason
-    };
-    let polish = |x: &mut Vec<f64>, q: &mut f64, record: &mut StartRecord| {
-        if *q < opts.slow_tol && *q >= POLISH_TARGET && opts.newton_steps > 0 {
-            let polished = newton::polish(map, input, x, *q, opts.newton_steps, POLISH_TARGET);
-            record.newton_steps += polished.steps;
-            *q = polished.q;
-        }
-    };
+        x = outcome.x;
+        q = outcome.q;
 
-    // Step 1 runs in windows of `stall_window` iterations so that a start which stalls far
-    // from any fixed or slow point stops early instead of using its whole budget.
-    let window = if opts.stall_window == 0 { u64::MAX } else { opts.stall_window };
-    let reason = loop {
-        let before = q;
-        let approach = LbfgsStop { max_iterations: window, target: opts.newton_threshold };
-        let reason = run(&mut x, &mut q, &mut record, approach);
-        let budget_left = record.iterations < opts.max_iterations;
-        if reason != Some(TerminationReason::MaxItersReached) || !budget_left {
-            break reason;
+        match outcome.reason {
+            Some(TerminationReason::TargetCostReached) => {}
+            Some(TerminationReason::MaxItersReached) => {
+                if q >= opts.slow_tol && q > STALL_FACTOR * before {
+                    record.termination =
+                        format!("stalled: q fell only from {before:.3e} to {q:.3e} in {window} iterations");
+                    break;
+                }
+            }
+            // Converged by argmin's own tolerances, a failed line search or a non-finite
+            // value: another L-BFGS run from the same point would stop the same way.
+            _ => {
+                if q < newton_ceiling && q >= POLISH_TARGET {
+                    let polished = newton::polish(map, input, &mut x, q, opts.newton_steps, POLISH_TARGET);
+                    record.newton_steps += polished.steps;
+                    q = polished.q;
+                }
+                break;
+            }
         }
-        if q >= opts.slow_tol && q > STALL_FACTOR * before {
-            record.termination =
-                format!("stalled: q fell only from {before:.3e} to {q:.3e} in {window} iterations");
-            break reason;
-        }
-    };
-    polish(&mut x, &mut q, &mut record);
-
-    // Only a run that stopped early at the Newton threshold has more to give.
-    if q >= opts.fixed_tol && reason == Some(TerminationReason::TargetCostReached) {
-        let rest = LbfgsStop { max_iterations: u64::MAX, target: POLISH_TARGET };
-        run(&mut x, &mut q, &mut record, rest);
-        polish(&mut x, &mut q, &mut record);
     }
 
     record.final_q = Some(q);
