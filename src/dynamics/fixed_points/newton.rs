@@ -11,7 +11,8 @@
 //! seen is returned, so polishing never makes a point worse. Once steps contract fast, the
 //! factorisation is reused for chord steps (see [`REUSE_CONTRACTION`]).
 
-use nalgebra::{DMatrix, DVector, Dyn, LU};
+use faer::linalg::solvers::{PartialPivLu, Solve};
+use faer::Mat;
 
 use super::problem::ResidualProblem;
 use crate::model::RecurrentMap;
@@ -57,20 +58,16 @@ pub fn polish(
 
     // The factorisation of `J − I` and, after a fast-contracting full step, the simplified
     // correction to reuse as the next step instead of forming a new Jacobian.
-    let mut factorisation: Option<LU<f64, Dyn, Dyn>> = None;
-    let mut reuse: Option<DVector<f64>> = None;
+    let mut factorisation: Option<Factorisation> = None;
+    let mut reuse: Option<Vec<f64>> = None;
 
     while steps < max_steps && best_q > target {
         let reused = reuse.is_some() && factorisation.is_some();
         let delta = match (reuse.take(), &factorisation) {
             (Some(correction), Some(_)) => correction,
             _ => {
-                let mut system: DMatrix<f64> = map.jacobian(&current, input);
-                for i in 0..n {
-                    system[(i, i)] -= 1.0;
-                }
-                let lu = system.lu();
-                let Some(delta) = lu.solve(&-DVector::from_column_slice(&residual)) else {
+                let lu = Factorisation::new(map, &current, input);
+                let Some(delta) = lu.solve_negated(&residual) else {
                     break;
                 };
                 factorisation = Some(lu);
@@ -80,7 +77,7 @@ pub fn polish(
         let Some(lu) = &factorisation else {
             break;
         };
-        let delta_norm = delta.norm();
+        let delta_norm = norm(&delta);
         if !delta_norm.is_finite() {
             break;
         }
@@ -92,10 +89,10 @@ pub fn polish(
                 trial[i] = current[i] + scale * delta[i];
             }
             let trial_q = problem.residual(&trial, &mut trial_residual);
-            let Some(correction) = lu.solve(&-DVector::from_column_slice(&trial_residual)) else {
+            let Some(correction) = lu.solve_negated(&trial_residual) else {
                 break;
             };
-            let contraction = correction.norm() / delta_norm;
+            let contraction = norm(&correction) / delta_norm;
             if trial_q.is_finite() && contraction <= 1.0 - scale / 4.0 {
                 current.copy_from_slice(&trial);
                 residual.copy_from_slice(&trial_residual);
@@ -125,8 +122,39 @@ pub fn polish(
     NewtonOutcome { steps, q: best_q }
 }
 
+/// LU factorisation of `J − I` with partial pivoting. faer's blocked LU (0.24, no rayon
+/// feature, so always sequential) is several times faster than nalgebra's at n = 256.
+struct Factorisation {
+    lu: PartialPivLu<f64>,
+}
+
+impl Factorisation {
+    /// Factorises `J − I` at `x`.
+    fn new(map: &dyn RecurrentMap, x: &[f64], input: &[f64]) -> Self {
+        let jacobian = map.jacobian(x, input);
+        let n = x.len();
+        let system = Mat::<f64>::from_fn(n, n, |i, j| jacobian[(i, j)] - if i == j { 1.0 } else { 0.0 });
+        Factorisation { lu: system.partial_piv_lu() }
+    }
+
+    /// Returns `δ = −(J − I)⁻¹ r`, or `None` when it is not finite (a singular `J − I`, since
+    /// faer does not report singularity itself).
+    fn solve_negated(&self, residual: &[f64]) -> Option<Vec<f64>> {
+        let mut rhs = Mat::<f64>::from_fn(residual.len(), 1, |i, _| -residual[i]);
+        self.lu.solve_in_place(rhs.as_mut());
+        let delta: Vec<f64> = (0..residual.len()).map(|i| rhs[(i, 0)]).collect();
+        delta.iter().all(|d| d.is_finite()).then_some(delta)
+    }
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
 #[cfg(test)]
 mod tests {
+    use nalgebra::DMatrix;
+
     use super::*;
 
     /// `h' = tanh(2h)`, with stable fixed points at ±0.9575040240772688 (λ = 0.16637).
