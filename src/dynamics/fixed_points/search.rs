@@ -1,14 +1,20 @@
 //! The search from one start.
 //!
-//! 1. L-BFGS on `q` until `q < newton_threshold`, or until it stalls above the slow-point
-//!    tolerance.
-//! 2. Newton polishing towards `q <` [`POLISH_TARGET`]. Near attractors with `|λ|` close to 1
+//! 1. L-BFGS on `q`, in windows of `stall_window` iterations, until `q < newton_threshold`.
+//! 2. Damped Newton towards `q <` [`POLISH_TARGET`]. Near attractors with `|λ|` close to 1
 //!    L-BFGS crawls, while Newton converges quadratically once close enough.
-//! 3. If the fixed-point tolerance is still not met, one more L-BFGS run with argmin's default
-//!    tolerances and the remaining iterations, then Newton again.
+//! 3. If the fixed-point tolerance is still not met, L-BFGS resumes until `q` is
+//!    [`RETRY_FACTOR`] times lower, and Newton is tried again.
+//!
+//! A start ends when it reaches the fixed-point tolerance, when its iteration budget is spent,
+//! when a window ends with `q` above the slow-point tolerance and less than halved (a stall),
+//! or when L-BFGS stops for another reason (argmin's own tolerances, a failed line search or
+//! a non-finite value).
 //!
 //! A short L-BFGS run with zero tolerances in place of step 2 was tried: on the flip-flop
-//! RNN-64 and GRU-64 fixtures it cost more CPU time than the Newton steps it saved.
+//! RNN-64 and GRU-64 fixtures it cost more CPU time than the Newton steps it saved. Newton
+//! from `q` up to 1 or 100 cost more CPU time on the random GRU-256 fixture and found fewer
+//! fixed points than from 1e-2.
 
 use argmin::core::{Executor, State, TerminationReason};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
@@ -138,21 +144,23 @@ pub fn search_start(
     // the fixed-point tolerance, the ceiling drops to `RETRY_FACTOR` times the `q` it left,
     // so L-BFGS must first make real progress before the next attempt.
     let mut newton_ceiling = if newton_enabled { opts.newton_threshold } else { 0.0 };
+    let try_newton = |x: &mut Vec<f64>, q: &mut f64, record: &mut StartRecord, ceiling: &mut f64| {
+        if *q < *ceiling && *q >= POLISH_TARGET {
+            let polished = newton::polish(map, input, x, *q, opts.newton_steps, POLISH_TARGET);
+            record.newton_steps += polished.steps;
+            *q = polished.q;
+            *ceiling = *q * RETRY_FACTOR;
+        }
+    };
+
     let window = if opts.stall_window == 0 { u64::MAX } else { opts.stall_window };
     loop {
-        if q < newton_ceiling && q >= POLISH_TARGET {
-            let polished = newton::polish(map, input, &mut x, q, opts.newton_steps, POLISH_TARGET);
-            record.newton_steps += polished.steps;
-            q = polished.q;
-            newton_ceiling = q * RETRY_FACTOR;
-        }
+        try_newton(&mut x, &mut q, &mut record, &mut newton_ceiling);
         let budget_left = opts.max_iterations.saturating_sub(record.iterations);
         if q < opts.fixed_tol || budget_left == 0 {
             break;
         }
 
-        // L-BFGS runs in windows so that a start which stalls far from any fixed or slow point
-        // stops early instead of using its whole budget.
         let before = q;
         let target = if newton_enabled { newton_ceiling } else { POLISH_TARGET };
         let stop = LbfgsStop { max_iterations: window.min(budget_left), target };
@@ -171,14 +179,9 @@ pub fn search_start(
                     break;
                 }
             }
-            // Converged by argmin's own tolerances, a failed line search or a non-finite
-            // value: another L-BFGS run from the same point would stop the same way.
+            // Another L-BFGS run from the same point would stop the same way.
             _ => {
-                if q < newton_ceiling && q >= POLISH_TARGET {
-                    let polished = newton::polish(map, input, &mut x, q, opts.newton_steps, POLISH_TARGET);
-                    record.newton_steps += polished.steps;
-                    q = polished.q;
-                }
+                try_newton(&mut x, &mut q, &mut record, &mut newton_ceiling);
                 break;
             }
         }
