@@ -25,8 +25,9 @@ pub struct FixedPointOptions {
     /// L-BFGS runs in windows of this many iterations, and a start whose `q` is still at or
     /// above `slow_tol` and fell by less than half over a window stops as stalled (default
     /// 40). After a failed Newton attempt, `q` must fall tenfold per window instead. Each
-    /// window restarts L-BFGS's memory. Zero disables windows and the stall test. On 256 starts of the random GRU-256 fixture, windows of 20 kept 9 of the 46 starts
-    /// that reach a fixed point with 40, and windows of 30 kept 37.
+    /// window restarts L-BFGS's memory. Zero disables windows and the stall test. On 256
+    /// starts of the random GRU-256 fixture, windows of 20 kept 9 of the 46 starts that reach
+    /// a fixed point with 40, and windows of 30 kept 37.
     pub stall_window: u64,
     /// Number of correction pairs L-BFGS keeps (default 10).
     pub lbfgs_memory: usize,
