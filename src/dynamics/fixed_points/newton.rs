@@ -62,7 +62,7 @@ pub fn polish(
 
     let mut lu = WORKSPACE.with(|cell| cell.take());
 
-    // Whether `lu` holds a factorisation from this call and, after a fast-contracting full
+    // Whether `lu` contains a factorisation from this call and, after a fast-contracting full
     // step, the simplified correction to reuse as the next step instead of forming a new
     // Jacobian.
     let mut factorised = false;

@@ -10,7 +10,7 @@ use nalgebra::DVector;
 
 use crate::model::RecurrentMap;
 
-/// Residual and gradient of the last evaluated point. argmin's L-BFGS (0.11) asks for the
+/// Residual and gradient of the last evaluated point. argmin's L-BFGS (0.11) requests the
 /// gradient at a point right after its More–Thuente line search evaluated cost and gradient
 /// there, and the cache serves that second request without another step and product.
 struct Cache {

@@ -6,10 +6,10 @@
 //! 3. If the fixed-point tolerance is still not met, L-BFGS resumes until `q` is
 //!    [`RETRY_FACTOR`] times lower, and Newton is tried again.
 //!
-//! A start ends when it reaches the fixed-point tolerance, when its iteration budget is spent,
-//! when a window ends with `q` above the slow-point tolerance and less than halved (a stall),
-//! or when L-BFGS stops for another reason (argmin's own tolerances, a failed line search or
-//! a non-finite value).
+//! A start ends when it reaches the fixed-point tolerance or spends its iteration budget. It
+//! also ends when a window leaves `q` above the slow-point tolerance and less than halved (a
+//! stall), or when L-BFGS stops for another reason: argmin's own tolerances, a failed line
+//! search or a non-finite value.
 //!
 //! A short L-BFGS run with zero tolerances in place of step 2 was tried: on the flip-flop
 //! RNN-64 and GRU-64 fixtures it cost more CPU time than the Newton steps it saved. Newton
