@@ -11,7 +11,12 @@
 //! seen is returned, so polishing never makes a point worse. Once steps contract fast, the
 //! factorisation is reused for chord steps (see [`REUSE_CONTRACTION`]).
 
-use nalgebra::{DMatrix, DVector, Dyn, LU};
+use std::cell::RefCell;
+
+use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
+use faer::linalg::lu::partial_pivoting as lu;
+use faer::perm::PermRef;
+use faer::{Conj, Mat, Par};
 
 use super::problem::ResidualProblem;
 use crate::model::RecurrentMap;
@@ -55,32 +60,28 @@ pub fn polish(
 
     problem.residual(&current, &mut residual);
 
-    // The factorisation of `J − I` and, after a fast-contracting full step, the simplified
-    // correction to reuse as the next step instead of forming a new Jacobian.
-    let mut factorisation: Option<LU<f64, Dyn, Dyn>> = None;
-    let mut reuse: Option<DVector<f64>> = None;
+    let mut lu = WORKSPACE.with(|cell| cell.take());
+
+    // Whether `lu` contains a factorisation from this call and, after a fast-contracting full
+    // step, the simplified correction to reuse as the next step instead of forming a new
+    // Jacobian.
+    let mut factorised = false;
+    let mut reuse: Option<Vec<f64>> = None;
 
     while steps < max_steps && best_q > target {
-        let reused = reuse.is_some() && factorisation.is_some();
-        let delta = match (reuse.take(), &factorisation) {
-            (Some(correction), Some(_)) => correction,
+        let reused = reuse.is_some() && factorised;
+        let delta = match reuse.take() {
+            Some(correction) if factorised => correction,
             _ => {
-                let mut system: DMatrix<f64> = map.jacobian(&current, input);
-                for i in 0..n {
-                    system[(i, i)] -= 1.0;
-                }
-                let lu = system.lu();
-                let Some(delta) = lu.solve(&-DVector::from_column_slice(&residual)) else {
+                lu.factorise(map, &current, input);
+                factorised = true;
+                let Some(delta) = lu.solve_negated(&residual) else {
                     break;
                 };
-                factorisation = Some(lu);
                 delta
             }
         };
-        let Some(lu) = &factorisation else {
-            break;
-        };
-        let delta_norm = delta.norm();
+        let delta_norm = norm(&delta);
         if !delta_norm.is_finite() {
             break;
         }
@@ -92,10 +93,10 @@ pub fn polish(
                 trial[i] = current[i] + scale * delta[i];
             }
             let trial_q = problem.residual(&trial, &mut trial_residual);
-            let Some(correction) = lu.solve(&-DVector::from_column_slice(&trial_residual)) else {
+            let Some(correction) = lu.solve_negated(&trial_residual) else {
                 break;
             };
-            let contraction = correction.norm() / delta_norm;
+            let contraction = norm(&correction) / delta_norm;
             if trial_q.is_finite() && contraction <= 1.0 - scale / 4.0 {
                 current.copy_from_slice(&trial);
                 residual.copy_from_slice(&trial_residual);
@@ -114,7 +115,7 @@ pub fn polish(
         if !accepted {
             // A step that reused the old factorisation gets one retry with a fresh Jacobian.
             if reused {
-                factorisation = None;
+                factorised = false;
                 continue;
             }
             break;
@@ -122,11 +123,102 @@ pub fn polish(
         steps += 1;
     }
 
+    WORKSPACE.with(|cell| cell.replace(lu));
     NewtonOutcome { steps, q: best_q }
+}
+
+/// LU factorisation of `J − I` with partial pivoting, packed in place (unit lower factor
+/// below the diagonal, upper factor on and above it) as faer's `lu_in_place` leaves it.
+///
+/// faer (0.24, built without its rayon feature, so always sequential) is used through its
+/// in-place routines, and every buffer is kept for the next factorisation. Fresh n × n
+/// allocations per Newton step cost more than the factorisation itself at n = 64, because
+/// the allocator hands the pages back to the system and takes page faults to get them again.
+struct Factorisation {
+    packed: Mat<f64>,
+    perm: Vec<usize>,
+    perm_inverse: Vec<usize>,
+    scratch: MemBuffer,
+    rhs: Mat<f64>,
+}
+
+impl Default for Factorisation {
+    fn default() -> Self {
+        Factorisation {
+            packed: Mat::new(),
+            perm: Vec::new(),
+            perm_inverse: Vec::new(),
+            scratch: MemBuffer::new(StackReq::EMPTY),
+            rhs: Mat::new(),
+        }
+    }
+}
+
+impl Factorisation {
+    /// Factorises `J − I` at `x`, reusing this workspace's buffers.
+    fn factorise(&mut self, map: &dyn RecurrentMap, x: &[f64], input: &[f64]) {
+        let jacobian = map.jacobian(x, input);
+        let n = x.len();
+        if self.packed.nrows() != n {
+            self.packed = Mat::zeros(n, n);
+            self.rhs = Mat::zeros(n, 1);
+            self.perm = vec![0; n];
+            self.perm_inverse = vec![0; n];
+            let factor = lu::factor::lu_in_place_scratch::<usize, f64>(n, n, Par::Seq, Default::default());
+            let solve = lu::solve::solve_in_place_scratch::<usize, f64>(n, 1, Par::Seq);
+            self.scratch = MemBuffer::new(factor.or(solve));
+        }
+        for j in 0..n {
+            for i in 0..n {
+                self.packed[(i, j)] = jacobian[(i, j)] - if i == j { 1.0 } else { 0.0 };
+            }
+        }
+        lu::factor::lu_in_place(
+            self.packed.as_mut(),
+            &mut self.perm,
+            &mut self.perm_inverse,
+            Par::Seq,
+            MemStack::new(&mut self.scratch),
+            Default::default(),
+        );
+    }
+
+    /// Returns `δ = −(J − I)⁻¹ r`, or `None` when it is not finite (a singular `J − I`, since
+    /// faer does not report singularity itself).
+    fn solve_negated(&mut self, residual: &[f64]) -> Option<Vec<f64>> {
+        let n = residual.len();
+        for (i, r) in residual.iter().enumerate() {
+            self.rhs[(i, 0)] = -r;
+        }
+        let perm = PermRef::new_checked(&self.perm, &self.perm_inverse, n);
+        lu::solve::solve_in_place_with_conj(
+            self.packed.as_ref(),
+            self.packed.as_ref(),
+            perm,
+            Conj::No,
+            self.rhs.as_mut(),
+            Par::Seq,
+            MemStack::new(&mut self.scratch),
+        );
+        let delta: Vec<f64> = (0..n).map(|i| self.rhs[(i, 0)]).collect();
+        delta.iter().all(|d| d.is_finite()).then_some(delta)
+    }
+}
+
+thread_local! {
+    /// The Newton workspace of this thread, so that buffers outlive one `polish` call. A
+    /// call takes it out while it runs, so a nested call would start from an empty one.
+    static WORKSPACE: RefCell<Factorisation> = RefCell::new(Factorisation::default());
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
 #[cfg(test)]
 mod tests {
+    use nalgebra::DMatrix;
+
     use super::*;
 
     /// `h' = tanh(2h)`, with stable fixed points at ±0.9575040240772688 (λ = 0.16637).

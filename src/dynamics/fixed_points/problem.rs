@@ -10,12 +10,16 @@ use nalgebra::DVector;
 
 use crate::model::RecurrentMap;
 
-/// Residual of the last evaluated point, so that argmin's gradient call after a cost call at
-/// the same `x` does not repeat the step.
+/// Residual and gradient of the last evaluated point. argmin's L-BFGS (0.11) requests the
+/// gradient at a point right after its More–Thuente line search evaluated cost and gradient
+/// there, and the cache serves that second request without another step and product.
 struct Cache {
     x: Vec<f64>,
     residual: Vec<f64>,
+    q: f64,
     valid: bool,
+    /// The gradient at `x`, once computed.
+    gradient: Option<DVector<f64>>,
 }
 
 /// `q(x)` and its gradient for one map and one constant input. Not `Sync` (it caches the
@@ -30,7 +34,7 @@ impl<'a> ResidualProblem<'a> {
     /// Builds the problem for `map` with the input held at `input`.
     pub fn new(map: &'a dyn RecurrentMap, input: &'a [f64]) -> Self {
         let n = map.state_dim();
-        let cache = Cache { x: vec![0.0; n], residual: vec![0.0; n], valid: false };
+        let cache = Cache { x: vec![0.0; n], residual: vec![0.0; n], q: f64::NAN, valid: false, gradient: None };
         ResidualProblem { map, input, cache: RefCell::new(cache) }
     }
 
@@ -45,13 +49,18 @@ impl<'a> ResidualProblem<'a> {
         0.5 * sum
     }
 
-    /// Returns `q(x)`, updating the cached residual.
+    /// Returns `q(x)`, from the cache when `x` is the last evaluated point.
     fn cached_q(&self, x: &[f64]) -> f64 {
         let mut cache = self.cache.borrow_mut();
         let cache = &mut *cache;
+        if cache.valid && cache.x == x {
+            return cache.q;
+        }
         let q = self.residual(x, &mut cache.residual);
         cache.x.copy_from_slice(x);
+        cache.q = q;
         cache.valid = q.is_finite();
+        cache.gradient = None;
         q
     }
 }
@@ -79,20 +88,18 @@ impl Gradient for ResidualProblem<'_> {
     /// Returns `(J − I)ᵀ r`, or an error when it is not finite.
     fn gradient(&self, x: &Self::Param) -> Result<Self::Gradient, argmin::core::Error> {
         let x = x.as_slice();
-        let cached = {
-            let cache = self.cache.borrow();
-            cache.valid && cache.x == x
-        };
-        if !cached {
-            self.cached_q(x);
-        }
+        self.cached_q(x);
 
-        let cache = self.cache.borrow();
+        let mut cache = self.cache.borrow_mut();
+        if let Some(gradient) = &cache.gradient {
+            return Ok(gradient.clone());
+        }
         let mut gradient = DVector::zeros(x.len());
         self.map.vjp(x, self.input, &cache.residual, gradient.as_mut_slice());
         gradient -= DVector::from_column_slice(&cache.residual);
 
         if gradient.iter().all(|g| g.is_finite()) {
+            cache.gradient = Some(gradient.clone());
             Ok(gradient)
         } else {
             Err(argmin::core::Error::msg("gradient of q is not finite"))
