@@ -77,12 +77,12 @@ pub struct FixedPointsArgs {
     #[arg(long, default_value_t = 1e-6)]
     pub stability_band: f64,
 
-    /// Maximum L-BFGS iterations per start.
-    #[arg(long, default_value_t = 500)]
+    /// Maximum L-BFGS iterations per start (Newton polishing takes over once q < 1e-2).
+    #[arg(long, default_value_t = FixedPointOptions::default().max_iterations)]
     pub max_iterations: u64,
 
     /// Maximum Newton polishing steps per start (0 disables polishing).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = FixedPointOptions::default().newton_steps)]
     pub newton_steps: usize,
 
     /// Seconds per step, for time constants and speeds in seconds (default: the model's `dt`
