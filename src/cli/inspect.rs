@@ -15,14 +15,14 @@ pub struct ModelArgs {
     #[arg(long, value_parser = parse_arch)]
     pub arch: Option<Arch>,
 
-    /// Module prefix of the recurrent network in the file (e.g. `core.rnn`), when a file holds
+    /// Module prefix of the recurrent network in the file (e.g. `core.rnn`), when a file contains
     /// several recurrent modules.
     #[arg(long, value_name = "PREFIX")]
     pub module: Option<String>,
 }
 
 impl ModelArgs {
-    /// The loader options these arguments select.
+    /// Returns the loader options these arguments select.
     pub fn load_options(&self) -> LoadOptions {
         LoadOptions { arch: self.arch, module: self.module.clone() }
     }

@@ -15,8 +15,8 @@ pub struct TrainArgs {
     #[arg(long, default_value = "kindergarten", value_parser = parse_curriculum)]
     pub curriculum: Curriculum,
 
-    /// Size preset: small (2 × 32 units, short sessions; minutes on one core) or paper (2 × 256
-    /// units, 10 000-trial sessions, as in the study; hours).
+    /// Size preset: small (2 × 32 units and short sessions, minutes on one core) or paper
+    /// (2 × 256 units and 10 000-trial sessions as in the study, hours).
     #[arg(long, default_value = "small", value_parser = parse_preset)]
     pub preset: PresetName,
 

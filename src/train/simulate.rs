@@ -31,7 +31,7 @@ pub fn sample_action(probs: &[f64; ACTIONS], rng: &mut ChaCha8Rng) -> usize {
     (0..ACTIONS).rev().find(|&a| probs[a] > 0.0).unwrap_or(0)
 }
 
-/// What happened at one step, for callers that record or learn from it.
+/// Record of one step, for callers that store or learn from it.
 #[derive(Debug, Clone, Copy)]
 pub struct StepEvent {
     pub input: [f32; 4],

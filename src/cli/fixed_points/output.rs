@@ -114,7 +114,7 @@ fn stability_name(s: Stability) -> &'static str {
     }
 }
 
-/// The readout at state `x`: the readout layer on the top layer's h, or both heads of the
+/// Computes the readout at state `x`: the readout layer on the top layer's h, or both heads of the
 /// two-region network (OFC q then STR p).
 fn readout(model: &LoadedModel, x: &[f64]) -> Vec<f64> {
     match &model.network {

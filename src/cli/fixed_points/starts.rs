@@ -18,7 +18,7 @@ pub struct StartSources {
     pub starts: Vec<Vec<f64>>,
     /// Trajectories (each a list of states) for the PCA basis and the figure.
     pub trajectories: Vec<Vec<Vec<f64>>>,
-    /// Where the starts came from, for the summary and the JSON.
+    /// Origin of the starts, for the summary and the JSON.
     pub description: String,
 }
 

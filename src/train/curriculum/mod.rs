@@ -101,7 +101,7 @@ impl RlStage {
         }
     }
 
-    /// Whether hidden blocks switch during this stage.
+    /// Returns whether hidden blocks switch during this stage.
     pub fn use_blocks(self) -> bool {
         self == RlStage::Block
     }
@@ -140,7 +140,7 @@ const MEMORY_COUNT: SupervisedSelection = [true, true, false];
 const ALL: SupervisedSelection = [true, true, true];
 
 impl Curriculum {
-    /// The stages of this curriculum under `preset`.
+    /// Returns the stages of this curriculum under `preset`.
     pub fn stages(self, preset: &Preset) -> Vec<Stage> {
         let shaping = vec![
             Stage::Rl { stage: RlStage::Nocatch, sessions: preset.nocatch_sessions },
@@ -191,7 +191,7 @@ impl Curriculum {
     }
 }
 
-/// Which auxiliary losses are added to the actor–critic loss during RL.
+/// Auxiliary losses added to the actor–critic loss during RL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct AuxLosses {
     /// Outputs of the kindergarten regulariser (λ_sup = 10 on a fixed 45-step batch).

@@ -84,7 +84,7 @@ pub struct Preset {
 }
 
 impl Preset {
-    /// The preset called `name`.
+    /// Returns the preset called `name`.
     pub fn new(name: PresetName) -> Self {
         match name {
             PresetName::Paper => Preset::paper(),
@@ -92,9 +92,9 @@ impl Preset {
         }
     }
 
-    /// The study's settings: 2 × 256 units, 10 000-trial sessions, batch 1000 kindergarten,
+    /// Returns the study's settings. It uses 2 × 256 units, 10 000-trial sessions, batch 1000 kindergarten,
     /// 20 × 400-trial inference set, 10 no-catch + 10 catch + 60 block sessions (the longest
-    /// RL budget any group had), Adam learning rates 1e-4 (kindergarten, RL) and 5e-3
+    /// RL budget any group had). Adam's learning rates are 1e-4 (kindergarten, RL) and 5e-3
     /// (inference).
     pub fn paper() -> Self {
         Preset {
@@ -128,7 +128,7 @@ impl Preset {
         }
     }
 
-    /// The laptop preset: 2 × 32 units, short sessions and small batches, sized by measurement
+    /// Returns the laptop preset: 2 × 32 units, short sessions and small batches, sized by measurement
     /// so that one network of any curriculum trains in a few minutes on one core and learns
     /// the task (docs/training.md records the measurements). The learning rates are higher
     /// than the study's because the budget is about a hundred times smaller.

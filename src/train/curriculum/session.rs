@@ -1,6 +1,6 @@
-//! One RL session on the wagering task: truncated-BPTT windows of 500 steps at batch 1, the
-//! actor–critic loss plus the optional auxiliary losses, one Adam step per window, and a
-//! random state reset roughly every 160 trials at a window boundary.
+//! One RL session on the wagering task, in truncated-BPTT windows of 500 steps at batch 1.
+//! Each window adds the optional auxiliary losses to the actor–critic loss and takes one Adam
+//! step. The state is reset at random roughly every 160 trials, at a window boundary.
 
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -42,7 +42,7 @@ pub struct WindowLog {
     pub grad_norm: f64,
 }
 
-/// What a session did.
+/// Outcome of a session: its trials, window logs and reward rate.
 #[derive(Debug, Clone)]
 pub struct SessionResult {
     pub trials: Vec<TrialRecord>,

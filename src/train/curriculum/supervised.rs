@@ -19,7 +19,7 @@ use crate::train::window::supervised_backward;
 
 use super::Preset;
 
-/// How one supervised stage (or sub-stage) ended.
+/// Outcome of one supervised stage (or sub-stage).
 #[derive(Debug, Clone, Serialize)]
 pub struct StageOutcome {
     pub stage: String,
