@@ -60,21 +60,21 @@ pub struct FixedPointsArgs {
     pub seed: u64,
 
     /// q = ½‖F(x) − x‖² below which a point is a fixed point (state units² per step).
-    #[arg(long, default_value_t = 1e-12)]
+    #[arg(long, default_value = "1e-12")]
     pub fixed_tol: f64,
 
     /// q below which a point is a slow point (state units² per step). Its speed per second is
     /// √(2q)/dt.
-    #[arg(long, default_value_t = 1e-6)]
+    #[arg(long, default_value = "1e-6")]
     pub slow_tol: f64,
 
     /// Points closer than this Euclidean distance (state units) are one point.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value = "1e-3")]
     pub duplicate_radius: f64,
 
     /// Half-width of the marginal band around |λ| = 1: stable below 1 − band, unstable above
     /// 1 + band.
-    #[arg(long, default_value_t = 1e-6)]
+    #[arg(long, default_value = "1e-6")]
     pub stability_band: f64,
 
     /// Maximum L-BFGS iterations per start (Newton polishing takes over once q < 1e-2).
