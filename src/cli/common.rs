@@ -13,6 +13,18 @@ pub fn create_out_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Removes `dir` if this run created it and it is still empty, so a failed command leaves
+/// no empty output folder behind. `existed` is whether the folder was there before the run.
+pub fn remove_if_created_empty(dir: &Path, existed: bool) {
+    if existed {
+        return;
+    }
+    let empty = std::fs::read_dir(dir).map(|mut entries| entries.next().is_none()).unwrap_or(false);
+    if empty {
+        let _ = std::fs::remove_dir(dir);
+    }
+}
+
 /// Formats a value with `digits` significant digits, or `-` when absent or not finite.
 pub fn fmt_sig(value: Option<f64>, digits: usize) -> String {
     match value {

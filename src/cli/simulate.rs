@@ -48,7 +48,6 @@ pub fn run(args: &SimulateArgs, quiet: bool) -> anyhow::Result<()> {
     let bytes = std::fs::read(&args.model).with_context(|| format!("cannot read model {}", args.model.display()))?;
     let params = TwoRegionParams::<f32>::from_tensors(&crate::io::tensors::parse_tensor_bytes(&args.model, &bytes)?)
         .with_context(|| format!("{} is not a two-region model", args.model.display()))?;
-    super::common::create_out_dir(&args.out)?;
 
     let config = SimulationConfig {
         trials: args.trials,
@@ -58,6 +57,7 @@ pub fn run(args: &SimulateArgs, quiet: bool) -> anyhow::Result<()> {
         window_steps: 500,
     };
     let sim = simulate(&params, &config, true)?;
+    super::common::create_out_dir(&args.out)?;
     let rec = sim.recording.as_ref().context("simulation recorded no steps")?;
     let n = rec.steps;
     let (h1, h2) = (params.ofc_hidden(), params.str_hidden());
@@ -92,7 +92,7 @@ pub fn run(args: &SimulateArgs, quiet: bool) -> anyhow::Result<()> {
         let trials = crate::train::curriculum::criterion::behavior_trials(&sim.trials);
         let rates = crate::behavior::outcome_rates(&trials)?;
         println!(
-            "simulated {} trials ({} steps, {:.1} s of task time): reward rate {:.3} per s, opt-out rate {}",
+            "simulated {} trials ({} steps, {:.1} s of task time): {:.3} reward units per s (offers in µL minus costs and penalties), opt-out rate {}",
             sim.trials.len(),
             n,
             n as f64 * crate::tasks::wait_time::DT_S,

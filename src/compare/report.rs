@@ -446,7 +446,9 @@ pub fn answer_questions(report: &ComparisonReport, a: &str, b: &str) -> String {
             Direction::Higher => delta > 0.0,
         };
         let p = pair.mann_whitney.p_two_sided;
+        let all_tied = delta == 0.0 && pair.mann_whitney.undefined;
         let verdict = match (expected, p < ALPHA) {
+            _ if all_tied => format!("Not testable: every network of both groups has the same value (for trials to criterion: none reached it), so {a} and {b} cannot differ."),
             (true, true) => format!("Yes: {a} tends {direction} and the difference is significant at α = {ALPHA}."),
             (true, false) => {
                 format!("Not shown: {a} tends {direction}, but the difference is not significant at α = {ALPHA}.")

@@ -248,7 +248,7 @@ fn fit_linfa(
     IN_LINFA_FIT.with(|flag| flag.set(false));
     let fitted = match attempt {
         Ok(result) => result.map_err(|e| e.to_string())?,
-        Err(_) => return Err("linfa's LOBPCG solver panicked (NaN in its iteration)".to_string()),
+        Err(_) => return Err("linfa's LOBPCG solver hit NaN in its iteration".to_string()),
     };
 
     // linfa's explained_variance() divides by (k − 1), so derive the variance from σ.

@@ -77,7 +77,9 @@ pub struct FixedPointsArgs {
     #[arg(long, default_value = "1e-6")]
     pub stability_band: f64,
 
-    /// Maximum L-BFGS iterations per start (Newton polishing takes over once q < 1e-2).
+    /// Maximum L-BFGS iterations per start (Newton polishing takes over once q < 1e-2). A start
+    /// also stops early, as not converged, when q above the slow-point tolerance falls by less
+    /// than half over a window of iterations (see docs/methods.md).
     #[arg(long, default_value_t = FixedPointOptions::default().max_iterations)]
     pub max_iterations: u64,
 
@@ -128,8 +130,18 @@ fn parse_input(spec: Option<&str>, offer: f64, network: &Network) -> anyhow::Res
     Ok(values)
 }
 
-/// Runs `analyze fixed-points`.
+/// Runs `analyze fixed-points`. On error, an output folder that this run created is removed
+/// again, so no empty or half-written output remains.
 pub fn run(args: &FixedPointsArgs, quiet: bool) -> anyhow::Result<()> {
+    let existed = args.out.as_ref().is_some_and(|out| out.exists());
+    let result = run_search(args, quiet);
+    if let (Err(_), Some(out)) = (&result, &args.out) {
+        super::common::remove_if_created_empty(out, existed);
+    }
+    result
+}
+
+fn run_search(args: &FixedPointsArgs, quiet: bool) -> anyhow::Result<()> {
     let model = load_model(&args.model, &args.model_args.load_options())?;
     let input = parse_input(args.input.as_deref(), args.offer, &model.network)?;
     let dt = args.dt.unwrap_or(model.dt);
