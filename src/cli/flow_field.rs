@@ -224,8 +224,12 @@ fn draw(
             names: Block::ALL.iter().map(|b| format!("argmax belief {b}")).collect(),
             labels: argmax_block.iter().map(|&b| Some(b)).collect(),
         },
-        // NOTE: the STR's p(wait) and value are only in flow_field.csv and .json, because the plot shows speed.
-        Readout::Str { .. } => FlowBackground::Speed,
+        // The policy's preferred action is drawn as the background; the value output is only
+        // in flow_field.csv and .json, because the figure has one background layer.
+        Readout::Str { p_wait, .. } => FlowBackground::Category {
+            names: vec!["policy prefers waiting (p(wait) ≥ 0.5)".to_string(), "policy prefers opting out".to_string()],
+            labels: p_wait.iter().map(|&p| if p.is_finite() { Some(usize::from(p < 0.5)) } else { None }).collect(),
+        },
     };
     let points = slow_points
         .iter()
