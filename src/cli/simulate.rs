@@ -62,17 +62,7 @@ pub fn run(args: &SimulateArgs, quiet: bool) -> anyhow::Result<()> {
     let n = rec.steps;
     let (h1, h2) = (params.ofc_hidden(), params.str_hidden());
 
-    let tensors = vec![
-        ("ofc".to_string(), vec![n, 2 * h1], rec.ofc.clone()),
-        ("str".to_string(), vec![n, 2 * h2], rec.str_.clone()),
-        ("inputs".to_string(), vec![n, 4], rec.inputs.clone()),
-        ("ofc_outputs".to_string(), vec![n, 4], rec.ofc_outputs.clone()),
-        ("str_outputs".to_string(), vec![n, 6], rec.str_outputs.clone()),
-        ("block_belief".to_string(), vec![n, 3], rec.block_belief.clone()),
-        ("trial".to_string(), vec![n], rec.trial.clone()),
-        ("epoch".to_string(), vec![n], rec.epoch.clone()),
-        ("block".to_string(), vec![n], rec.block.clone()),
-    ];
+    let tensors = rec.tensors(h1, h2);
     let run = serde_json::json!({
         "format": "rnn-dynamics/simulation/1",
         "model": args.model.display().to_string(),

@@ -71,6 +71,26 @@ pub struct Recording {
     pub block: Vec<f32>,
 }
 
+impl Recording {
+    /// Returns the per-step tensors of a simulation folder's `states.safetensors`, for OFC size
+    /// `h1` and STR size `h2`: `ofc`, `str` ([n, 2H], `[h; c]`), `inputs`, `ofc_outputs`,
+    /// `str_outputs`, `block_belief`, `trial`, `epoch` and `block`.
+    pub fn tensors(&self, h1: usize, h2: usize) -> Vec<(String, Vec<usize>, Vec<f32>)> {
+        let n = self.steps;
+        vec![
+            ("ofc".to_string(), vec![n, 2 * h1], self.ofc.clone()),
+            ("str".to_string(), vec![n, 2 * h2], self.str_.clone()),
+            ("inputs".to_string(), vec![n, 4], self.inputs.clone()),
+            ("ofc_outputs".to_string(), vec![n, 4], self.ofc_outputs.clone()),
+            ("str_outputs".to_string(), vec![n, 6], self.str_outputs.clone()),
+            ("block_belief".to_string(), vec![n, 3], self.block_belief.clone()),
+            ("trial".to_string(), vec![n], self.trial.clone()),
+            ("epoch".to_string(), vec![n], self.epoch.clone()),
+            ("block".to_string(), vec![n], self.block.clone()),
+        ]
+    }
+}
+
 /// Result of a frozen simulation.
 #[derive(Debug, Clone)]
 pub struct Simulation {
