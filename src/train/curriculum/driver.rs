@@ -165,6 +165,8 @@ pub fn train(opts: &TrainOptions) -> Result<TrainSummary> {
     let mut sessions: Vec<SessionSummary> = Vec::new();
     let mut trials_seen = 0usize;
     let mut last_checkpoint = init_path.clone();
+    // NOTE: Adam's moments are not checkpointed, so a `--resume` in the middle of the RL stages
+    // restarts them from zero and the resumed run differs from an uninterrupted one.
     let mut rl_adam = Adam::new(preset.rl_lr);
     let mut regularizer = opts.aux.supervised.map(|_| -> Result<Regularizer> {
         Ok(Regularizer {
