@@ -116,7 +116,7 @@ pub fn run(args: &PcaArgs, quiet: bool) -> anyhow::Result<()> {
         let top: Vec<String> = ratios.iter().take(3).map(|r| format!("{:.1} %", 100.0 * r)).collect();
         let _ = writeln!(
             summary,
-            "{region}: {} {} samples from {} kept trials; PC1–3 explain {}; {} PCs reach 90 %",
+            "{region}: {} {} samples from {} kept trials; PC1–3 explain {}; components reaching 90 %: {}",
             samples.len(),
             epoch.as_str(),
             samples.n_kept_trials,

@@ -199,7 +199,7 @@ fn summary_table(analysis: &crate::dynamics::slow_manifold::RegionAnalysis, sear
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "{} in the {} context: {} wait-epoch samples from {} kept trials; {} PCs for 90 % of the variance; subspace D = {}",
+        "{} in the {} context: {} wait-epoch samples from {} kept trials; components for 90 % of the variance: {}; subspace D = {}",
         analysis.region,
         analysis.context,
         analysis.pca.n_samples,
@@ -215,7 +215,7 @@ fn summary_table(analysis: &crate::dynamics::slow_manifold::RegionAnalysis, sear
     for search in searches {
         let _ = writeln!(
             text,
-            "{} space (dim {}): {} starts -> {} fixed, {} slow points ({} not converged); ε = {:.4}, {} feature(s)",
+            "{} space (dim {}): {} starts -> fixed points: {}, slow points: {} (not converged: {}); ε = {:.4}, {} feature(s)",
             search.space,
             search.dim,
             search.n_starts,

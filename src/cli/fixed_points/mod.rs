@@ -52,7 +52,7 @@ pub struct FixedPointsArgs {
     pub starts: usize,
 
     /// Standard deviation of the Gaussian noise added to each start, in state units.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
     pub noise: f64,
 
     /// Seed of the start sampling and of simulated trajectories.
