@@ -179,13 +179,15 @@ fn run_search(args: &FixedPointsArgs, quiet: bool) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
 
+    // Files first, then the summary: a reader that closes stdout early (`| head`) must not
+    // stop the run before every output file is written.
     let summary = output::Summary::new(&model, &report, &sources, seconds);
-    if !quiet {
-        summary.print(&report, args.show);
-    }
     if let Some(out) = &args.out {
         output::write_all(out, &model, &report, &sources, &summary)?;
-        if !quiet {
+    }
+    if !quiet {
+        summary.print(&report, args.show);
+        if let Some(out) = &args.out {
             println!("wrote fixed_points.json, fixed_points.csv, starts.csv and 3 figures in {}", out.display());
         }
     }
