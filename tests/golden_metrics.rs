@@ -13,7 +13,7 @@ use rnn_dynamics::behavior::records::SimulationDir;
 use rnn_dynamics::behavior::{analyze_behavior, BehaviorOptions};
 use rnn_dynamics::dynamics::slow_manifold::{slow_dynamics_metrics, SlowManifoldOptions};
 use rnn_dynamics::model::{load_model, LoadOptions, Network};
-use rnn_dynamics::train::curriculum::criterion::behavior_trials;
+use rnn_dynamics::behavior::records::behavior_trials;
 use serde_json::{json, Value};
 
 /// Trials of the simulation each network is measured on.

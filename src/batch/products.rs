@@ -13,7 +13,7 @@ use crate::tasks::wait_time::{DEFAULT_P_CATCH, DT_S};
 use crate::tasks::EnvConfig;
 use crate::train::curriculum::{train, TrainOptions};
 use crate::train::params::TwoRegionParams;
-use crate::train::simulate::{derive_seed, simulate, SimulationConfig};
+use crate::train::simulate::{derive_seed, simulate, Simulation, SimulationConfig};
 
 use super::jobs::Job;
 
@@ -91,22 +91,40 @@ fn slow_dynamics_failed(path: &Path, opts: &MetricsOptions) -> bool {
     }
 }
 
-/// Simulates the model at `model` frozen on the full task (blocks and catch trials on) for
-/// `trials` trials with `seed`, and writes the simulation folder `dir` as `analyze simulate`
-/// does.
-pub fn simulate_to_dir(model: &Path, dir: &Path, seed: u64, trials: usize) -> Result<()> {
+/// Settings of one frozen simulation written to a folder.
+#[derive(Debug, Clone, Copy)]
+pub struct SimulationRequest<'a> {
+    /// Two-region model file.
+    pub model: &'a Path,
+    /// Completed trials to simulate.
+    pub trials: usize,
+    /// Seed of the task, the action sampling and the initial state.
+    pub seed: u64,
+    /// Catch-trial probability.
+    pub p_catch: f64,
+    /// Whether hidden blocks switch.
+    pub use_blocks: bool,
+    /// Whether `run.json` records the model's path. The batch cache leaves it out, so that a
+    /// cached folder does not depend on where the model lies; the model's hash is always there.
+    pub record_model_path: bool,
+}
+
+/// Simulates the model of `request` frozen and writes the simulation folder `dir` (which must
+/// exist): trials.csv, states.safetensors and run.json. Returns the simulation for summaries.
+pub fn write_simulation(request: &SimulationRequest, dir: &Path) -> Result<Simulation> {
+    let model = request.model;
     let bytes = std::fs::read(model).map_err(|e| Error::io(model, e))?;
     let params = TwoRegionParams::<f32>::from_tensors(&crate::io::tensors::parse_tensor_bytes(model, &bytes)?)?;
     let config = SimulationConfig {
-        trials,
+        trials: request.trials,
         env: EnvConfig {
-            seed,
-            p_catch: DEFAULT_P_CATCH,
-            use_blocks: true,
+            seed: request.seed,
+            p_catch: request.p_catch,
+            use_blocks: request.use_blocks,
             ..EnvConfig::default()
         },
-        action_seed: derive_seed(seed, "actions"),
-        state_seed: derive_seed(seed, "initial-states"),
+        action_seed: derive_seed(request.seed, "actions"),
+        state_seed: derive_seed(request.seed, "initial-states"),
         window_steps: 500,
     };
     let sim = simulate(&params, &config, true)?;
@@ -114,22 +132,32 @@ pub fn simulate_to_dir(model: &Path, dir: &Path, seed: u64, trials: usize) -> Re
         .recording
         .as_ref()
         .ok_or_else(|| Error::Numerical("simulation recorded no steps".into()))?;
-    let n = rec.steps;
     let (h1, h2) = (params.ofc_hidden(), params.str_hidden());
 
-    let tensors = rec.tensors(h1, h2);
-    // The model is named by its hash only, so the folder does not depend on where it lies.
-    let run = serde_json::json!({
+    let mut run = serde_json::json!({
         "format": "rnn-dynamics/simulation/1",
         "model_sha256": format!("{:x}", Sha256::digest(&bytes)),
-        "trials": trials,
-        "steps": n,
-        "seed": seed,
-        "p_catch": DEFAULT_P_CATCH,
-        "blocks": true,
+        "trials": request.trials,
+        "steps": rec.steps,
+        "seed": request.seed,
+        "p_catch": request.p_catch,
+        "blocks": request.use_blocks,
         "dt_s": DT_S,
         "hidden": [h1, h2],
         "version": env!("CARGO_PKG_VERSION"),
     });
-    write_simulation_dir(dir, &sim.trials, &tensors, &run)
+    if request.record_model_path {
+        run["model"] = serde_json::Value::String(model.display().to_string());
+    }
+    write_simulation_dir(dir, &sim.trials, &rec.tensors(h1, h2), &run)?;
+    Ok(sim)
+}
+
+/// Simulates the model at `model` frozen on the full task (blocks and catch trials on) for
+/// `trials` trials with `seed`, and writes the simulation folder `dir` as `analyze simulate`
+/// does.
+pub fn simulate_to_dir(model: &Path, dir: &Path, seed: u64, trials: usize) -> Result<()> {
+    let request = SimulationRequest { model, trials, seed, p_catch: DEFAULT_P_CATCH, use_blocks: true, record_model_path: false };
+    write_simulation(&request, dir)?;
+    Ok(())
 }

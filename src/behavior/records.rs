@@ -13,7 +13,10 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::io::{read_tensor_file, write_tensor_file, TensorFile};
+use crate::tasks::wait_time::DT_S;
 use crate::tasks::{Block, Outcome, TrialRecord};
+
+use super::BehaviorTrial;
 
 /// Header of `trials.csv`.
 pub const TRIALS_HEADER: &str =
@@ -93,6 +96,33 @@ pub fn trials_from_csv(path: &Path, text: &str) -> Result<Vec<TrialRecord>> {
 
 fn column(name: &str) -> usize {
     TRIALS_HEADER.split(',').position(|c| c == name).unwrap_or(0)
+}
+
+/// Converts task trial records to the behavioural analyses' input.
+pub fn behavior_trials(records: &[TrialRecord]) -> Vec<BehaviorTrial> {
+    use super::{Block as B, Outcome as O};
+
+    records
+        .iter()
+        .map(|r| BehaviorTrial {
+            trial: r.trial as usize,
+            block: match r.block {
+                Block::Mixed => B::Mixed,
+                Block::High => B::High,
+                Block::Low => B::Low,
+            },
+            offer_ul: r.offer_ul,
+            catch: r.catch,
+            outcome: match r.outcome {
+                Outcome::Rewarded => O::Rewarded,
+                Outcome::OptedOut => O::OptedOut,
+                Outcome::Timeout => O::Timeout,
+            },
+            wait_time_s: r.wait_time_s,
+            reward_total: r.reward_total,
+            duration_s: (r.end_step + 1 - r.start_step) as f64 * DT_S,
+        })
+        .collect()
 }
 
 /// A simulation folder, read back.

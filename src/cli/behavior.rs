@@ -7,7 +7,7 @@ use clap::Args;
 use crate::behavior::records::SimulationDir;
 use crate::behavior::{analyze_behavior, BehaviorOptions, CurvePoint, WaitSelection};
 use crate::plot::{draw_wait_time, Block as PlotBlock, PlotOptions, WaitTimeCurve, WaitTimeData};
-use crate::train::curriculum::criterion::behavior_trials;
+use crate::behavior::records::behavior_trials;
 
 /// Arguments of `analyze behavior`.
 #[derive(Debug, Args)]

@@ -3,15 +3,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
-use sha2::{Digest, Sha256};
 
-use crate::behavior::records::write_simulation_dir;
+use crate::batch::products::{write_simulation, SimulationRequest};
 use crate::tasks::wait_time::DEFAULT_P_CATCH;
-use crate::tasks::EnvConfig;
-use crate::train::params::TwoRegionParams;
-use crate::train::simulate::{derive_seed, simulate, SimulationConfig};
 
 /// Arguments of `analyze simulate`.
 #[derive(Debug, Args)]
@@ -45,41 +40,27 @@ pub fn run(args: &SimulateArgs, quiet: bool) -> anyhow::Result<()> {
     if args.trials == 0 {
         anyhow::bail!("invalid --trials 0: expected at least 1 trial");
     }
-    let bytes = std::fs::read(&args.model).with_context(|| format!("cannot read model {}", args.model.display()))?;
-    let params = TwoRegionParams::<f32>::from_tensors(&crate::io::tensors::parse_tensor_bytes(&args.model, &bytes)?)
-        .with_context(|| format!("{} is not a two-region model", args.model.display()))?;
-
-    let config = SimulationConfig {
-        trials: args.trials,
-        env: EnvConfig { seed: args.seed, p_catch: args.p_catch, use_blocks: args.blocks == "on", ..EnvConfig::default() },
-        action_seed: derive_seed(args.seed, "actions"),
-        state_seed: derive_seed(args.seed, "initial-states"),
-        window_steps: 500,
-    };
-    let sim = simulate(&params, &config, true)?;
+    let existed = args.out.exists();
     super::common::create_out_dir(&args.out)?;
-    let rec = sim.recording.as_ref().context("simulation recorded no steps")?;
-    let n = rec.steps;
-    let (h1, h2) = (params.ofc_hidden(), params.str_hidden());
-
-    let tensors = rec.tensors(h1, h2);
-    let run = serde_json::json!({
-        "format": "rnn-dynamics/simulation/1",
-        "model": args.model.display().to_string(),
-        "model_sha256": format!("{:x}", Sha256::digest(&bytes)),
-        "trials": args.trials,
-        "steps": n,
-        "seed": args.seed,
-        "p_catch": args.p_catch,
-        "blocks": args.blocks == "on",
-        "dt_s": crate::tasks::wait_time::DT_S,
-        "hidden": [h1, h2],
-        "version": env!("CARGO_PKG_VERSION"),
-    });
-    write_simulation_dir(&args.out, &sim.trials, &tensors, &run)?;
+    let request = SimulationRequest {
+        model: &args.model,
+        trials: args.trials,
+        seed: args.seed,
+        p_catch: args.p_catch,
+        use_blocks: args.blocks == "on",
+        record_model_path: true,
+    };
+    let sim = match write_simulation(&request, &args.out) {
+        Ok(sim) => sim,
+        Err(err) => {
+            super::common::remove_if_created_empty(&args.out, existed);
+            return Err(err.into());
+        }
+    };
+    let n = sim.steps as usize;
 
     if !quiet {
-        let trials = crate::train::curriculum::criterion::behavior_trials(&sim.trials);
+        let trials = crate::behavior::records::behavior_trials(&sim.trials);
         let rates = crate::behavior::outcome_rates(&trials)?;
         println!(
             "simulated {} trials ({} steps, {:.1} s of task time): {:.3} reward units per s (offers in µL minus costs and penalties), opt-out rate {}",

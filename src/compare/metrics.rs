@@ -18,7 +18,8 @@ use crate::behavior::{analyze_behavior, BehaviorOptions};
 use crate::dynamics::slow_manifold::{slow_dynamics_metrics, RegionMetrics, SlowDynamicsMetrics, SlowManifoldOptions};
 use crate::error::{Error, Result};
 use crate::model::{load_model, LoadOptions, Network};
-use crate::train::curriculum::criterion::{behavior_trials, Evaluation};
+use crate::behavior::records::behavior_trials;
+use crate::train::curriculum::criterion::Evaluation;
 
 /// Offer at which the block sensitivity WT_high/WT_low is compared, µL.
 pub const REFERENCE_OFFER_UL: f64 = 20.0;

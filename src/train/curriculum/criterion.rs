@@ -5,13 +5,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::behavior::records::behavior_trials;
 use crate::behavior::{
-    block_sensitivity, offer_sensitivity, outcome_rates, training_criterion, BehaviorTrial, BlockSensitivity,
-    OfferSensitivity, WaitSelection,
+    block_sensitivity, offer_sensitivity, outcome_rates, training_criterion, BlockSensitivity, OfferSensitivity,
+    WaitSelection,
 };
 use crate::error::Result;
 use crate::tasks::wait_time::{DEFAULT_P_CATCH, DT_S};
-use crate::tasks::{EnvConfig, TrialRecord};
+use crate::tasks::EnvConfig;
 use crate::train::params::TwoRegionParams;
 use crate::train::simulate::{derive_seed, simulate, SimulationConfig};
 
@@ -27,34 +28,6 @@ pub struct Evaluation {
     pub offer_sensitivity: Option<OfferSensitivity>,
     pub block_sensitivity: Option<BlockSensitivity>,
     pub meets_criterion: bool,
-}
-
-/// Converts task trial records to the behavioural analyses' input.
-pub fn behavior_trials(records: &[TrialRecord]) -> Vec<BehaviorTrial> {
-    use crate::behavior::{Block as B, Outcome as O};
-    use crate::tasks::{Block, Outcome};
-
-    records
-        .iter()
-        .map(|r| BehaviorTrial {
-            trial: r.trial as usize,
-            block: match r.block {
-                Block::Mixed => B::Mixed,
-                Block::High => B::High,
-                Block::Low => B::Low,
-            },
-            offer_ul: r.offer_ul,
-            catch: r.catch,
-            outcome: match r.outcome {
-                Outcome::Rewarded => O::Rewarded,
-                Outcome::OptedOut => O::OptedOut,
-                Outcome::Timeout => O::Timeout,
-            },
-            wait_time_s: r.wait_time_s,
-            reward_total: r.reward_total,
-            duration_s: (r.end_step + 1 - r.start_step) as f64 * DT_S,
-        })
-        .collect()
 }
 
 /// Simulates `params` frozen for the preset's evaluation trials and applies the criterion.
