@@ -75,7 +75,7 @@ pub fn run_job(out: &Path, job: &Job, metrics: &MetricsOptions, simulation_trial
     Ok(outcome)
 }
 
-/// Whether the cached metrics at `path` lack the slow-dynamics metrics that `opts` requests,
+/// Returns whether the cached metrics at `path` lack the slow-dynamics metrics that `opts` requests,
 /// so that a rerun retries that analysis (for example after it was fixed) instead of keeping
 /// the gap. An unreadable file also counts, and is rewritten.
 fn slow_dynamics_failed(path: &Path, opts: &MetricsOptions) -> bool {

@@ -149,7 +149,7 @@ impl SimulationDir {
         Ok(SimulationDir { trials, states, run })
     }
 
-    /// The per-step tensor `name` as rows of `width`, checking its shape.
+    /// Returns the per-step tensor `name` as (rows, width, data), after checking its shape.
     pub fn rows(&self, name: &str) -> Result<(usize, usize, &[f64])> {
         let t = self.states.get(name)?;
         match t.shape.as_slice() {

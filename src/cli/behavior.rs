@@ -15,8 +15,8 @@ pub struct BehaviorArgs {
     /// Simulation folder written by `analyze simulate`.
     pub sim_dir: PathBuf,
 
-    /// Use only catch trials that ended by opt-out (as the study's MATLAB analyses did); by
-    /// default every catch trial counts, timeouts at 30.1 s included (as its Python analyses did).
+    /// Use only catch trials that ended by opt-out, as the study's MATLAB analyses did. By
+    /// default every catch trial counts, timeouts at 30.1 s included, as its Python analyses did.
     #[arg(long)]
     pub opt_outs_only: bool,
 

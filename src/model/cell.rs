@@ -191,7 +191,7 @@ impl Cell {
         })
     }
 
-    /// The layer's kind.
+    /// Returns the layer's kind.
     pub fn kind(&self) -> CellKind {
         match self {
             Cell::Rnn(c) => match c.nonlinearity() {
@@ -203,7 +203,7 @@ impl Cell {
         }
     }
 
-    /// The layer's parameters in PyTorch layout.
+    /// Returns the layer's parameters in PyTorch layout.
     pub fn params(&self) -> &CellParams {
         match self {
             Cell::Rnn(c) => c.params(),

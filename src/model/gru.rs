@@ -32,7 +32,7 @@ impl GruCell {
         })
     }
 
-    /// The layer's parameters in PyTorch layout.
+    /// Returns the layer's parameters in PyTorch layout.
     pub fn params(&self) -> &CellParams {
         &self.weights.params
     }

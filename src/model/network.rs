@@ -31,7 +31,7 @@ impl Arch {
         Arch::TwoRegionLstm,
     ];
 
-    /// The metadata string (`rnn_tanh`, `rnn_relu`, `gru`, `lstm`, `two_region_lstm`).
+    /// Returns the metadata string (`rnn_tanh`, `rnn_relu`, `gru`, `lstm`, `two_region_lstm`).
     pub fn as_str(self) -> &'static str {
         match self {
             Arch::RnnTanh => "rnn_tanh",
@@ -42,7 +42,7 @@ impl Arch {
         }
     }
 
-    /// The layer kind of a single-module architecture, or `None` for the two-region network.
+    /// Returns the layer kind of a single-module architecture, or `None` for the two-region network.
     pub fn cell_kind(self) -> Option<CellKind> {
         match self {
             Arch::RnnTanh => Some(CellKind::RnnTanh),
@@ -53,7 +53,7 @@ impl Arch {
         }
     }
 
-    /// The architecture of a stack of `kind` layers.
+    /// Returns the architecture of a stack of `kind` layers.
     pub fn from_cell_kind(kind: CellKind) -> Arch {
         match kind {
             CellKind::RnnTanh => Arch::RnnTanh,
@@ -99,7 +99,7 @@ pub enum Network {
 }
 
 impl Network {
-    /// The network's architecture.
+    /// Returns the network's architecture.
     pub fn arch(&self) -> Arch {
         match self {
             Network::Stacked(s) => Arch::from_cell_kind(s.kind()),

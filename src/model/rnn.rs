@@ -32,12 +32,12 @@ impl RnnCell {
         })
     }
 
-    /// The layer's parameters in PyTorch layout.
+    /// Returns the layer's parameters in PyTorch layout.
     pub fn params(&self) -> &CellParams {
         &self.weights.params
     }
 
-    /// The nonlinearity φ.
+    /// Returns the nonlinearity φ.
     pub fn nonlinearity(&self) -> Nonlinearity {
         self.nonlinearity
     }

@@ -56,12 +56,12 @@ impl Stacked {
         Ok(Stacked { layers, offsets })
     }
 
-    /// The layers, bottom (input side) first.
+    /// Returns the layers, bottom (input side) first.
     pub fn layers(&self) -> &[Cell] {
         &self.layers
     }
 
-    /// The kind shared by all layers.
+    /// Returns the kind shared by all layers.
     pub fn kind(&self) -> CellKind {
         self.layers[0].kind()
     }

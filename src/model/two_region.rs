@@ -95,22 +95,22 @@ impl TwoRegion {
         })
     }
 
-    /// The OFC LSTM (`rnn1`).
+    /// Returns the OFC LSTM (`rnn1`).
     pub fn ofc(&self) -> &LstmCell {
         &self.ofc
     }
 
-    /// The OFC head (`linear1`): block logits, then the integration output.
+    /// Returns the OFC head (`linear1`): block logits, then the integration output.
     pub fn ofc_head(&self) -> &Linear {
         &self.ofc_head
     }
 
-    /// The STR LSTM (`rnn2`).
+    /// Returns the STR LSTM (`rnn2`).
     pub fn striatum(&self) -> &LstmCell {
         &self.striatum
     }
 
-    /// The STR head (`linear2`): policy logits, value, memory and count outputs.
+    /// Returns the STR head (`linear2`): policy logits, value, memory and count outputs.
     pub fn str_head(&self) -> &Linear {
         &self.str_head
     }
@@ -299,7 +299,7 @@ impl<'a> StrOnlyMap<'a> {
         })
     }
 
-    /// The held block logits.
+    /// Returns the held block logits.
     pub fn logits(&self) -> [f64; BLOCK_LOGITS] {
         self.logits
     }

@@ -193,7 +193,7 @@ impl<T: Real> TwoRegionTape<T> {
         &self.p[..self.steps() * self.batch * STR_OUTPUTS]
     }
 
-    /// The state after step `t` of the window (`t = 0` is the initial state), as slices
+    /// Returns the state after step `t` of the window (`t = 0` is the initial state), as slices
     /// `[h_ofc, c_ofc, h_str, c_str]`, each B × H. Used to record trajectories without copying.
     pub fn state_after(&self, t: usize) -> [&[T]; 4] {
         [self.ofc.h(t), self.ofc.c(t), self.str.h(t), self.str.c(t)]

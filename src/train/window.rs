@@ -71,7 +71,7 @@ impl<T: Real> RlWindow<T> {
         (self.tape.q(), self.tape.p())
     }
 
-    /// The state after step `t` of this window (`t = 0` is the initial state), as
+    /// Returns the state after step `t` of this window (`t = 0` is the initial state), as
     /// `[h_ofc, c_ofc, h_str, c_str]`.
     pub fn state_after(&self, t: usize) -> [&[T]; 4] {
         self.tape.state_after(t)

@@ -60,7 +60,7 @@ pub struct SessionConfig<'a> {
 }
 
 /// Runs one training session, updating `params` and `adam` in place. `state` is the session's
-/// initial state and holds the final state afterwards; `rng_actions` and `rng_states` are the
+/// initial state and contains the final state afterwards. `rng_actions` and `rng_states` are the
 /// run's action and initial-state streams.
 #[allow(clippy::too_many_arguments)]
 pub fn run_session(
