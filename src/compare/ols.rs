@@ -62,6 +62,14 @@ pub fn ols_multiple(x: &[Vec<f64>], y: &[f64]) -> Result<MultipleOls> {
             format!("{n} observations for {columns} coefficients (with intercept), expected more observations than coefficients"),
         ));
     }
+    // A constant response has no slope to test. Solving would leave round-off coefficients
+    // of order 1e-16 with standard errors smaller still, so t tests would report
+    // p ≈ 1e-58 for a slope of 1e-16 (all catch trials timing out at 30.1 s did exactly
+    // this). The exact fit is intercept = y, every slope 0 with p = 1.
+    if y.iter().all(|&v| v == y[0]) {
+        return Ok(constant_response_fit(n, columns, y[0]));
+    }
+
     let response = DVector::from_column_slice(y);
 
     // Normal equations: small (≤ a dozen coefficients), so Cholesky of XᵀX is accurate enough.
@@ -99,6 +107,21 @@ pub fn ols_multiple(x: &[Vec<f64>], y: &[f64]) -> Result<MultipleOls> {
         p_values,
         r_squared,
     })
+}
+
+/// Returns the exact fit of a constant response `y0`: intercept `y0` (p = 0 unless it is 0), every
+/// slope 0 with p = 1, standard errors 0, and no R².
+fn constant_response_fit(n: usize, columns: usize, y0: f64) -> MultipleOls {
+    let mut p_values = vec![1.0; columns];
+    p_values[0] = if y0 != 0.0 { 0.0 } else { 1.0 };
+    MultipleOls {
+        n,
+        intercept: y0,
+        coefficients: vec![0.0; columns - 1],
+        std_errors: vec![0.0; columns],
+        p_values,
+        r_squared: None,
+    }
 }
 
 /// Two-sided t-test p-value. A zero standard error (perfect fit) gives p = 0 for a non-zero
@@ -156,6 +179,19 @@ pub(crate) fn design_matrix(x: &[Vec<f64>], y: &[f64]) -> Result<DMatrix<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn constant_response_has_zero_slope_and_p_one() {
+        // Every catch trial timing out: wait time 30.1 s at every offer. Before the fix the
+        // round-off slope (~1e-16) came out with p ~ 1e-58.
+        let x: Vec<f64> = (0..400).map(|i| [5.0f64, 10.0, 20.0, 40.0, 80.0][i % 5].log2()).collect();
+        let y = vec![30.1; x.len()];
+        let fit = ols_simple(&x, &y).unwrap();
+        assert_eq!(fit.slope, 0.0);
+        assert_eq!(fit.p_slope, 1.0);
+        assert_eq!(fit.intercept, 30.1);
+        assert_eq!(fit.r_squared, None);
+    }
 
     #[test]
     fn simple_ols_known_fit() {

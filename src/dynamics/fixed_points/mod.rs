@@ -8,6 +8,7 @@
 //! one Jacobian and one eigendecomposition.
 
 pub mod dedup;
+pub mod known_roots;
 pub mod newton;
 pub mod options;
 pub mod problem;
@@ -22,6 +23,7 @@ pub use report::{FixedPoint, FixedPointReport, PointKind, StartOutcome, StartRec
 pub use starts::{random_starts, starts_from_pulses, starts_from_states, PulseSettings};
 
 use crate::dynamics::spectrum::{spectrum, SpectrumOptions};
+use known_roots::KnownRoots;
 use crate::error::{Error, Result};
 use crate::model::RecurrentMap;
 
@@ -41,18 +43,39 @@ pub fn find_fixed_points(
     opts.validate()?;
     check_inputs(map, input, starts)?;
 
-    let searched: Vec<(StartRecord, Vec<f64>)> = starts
-        .par_iter()
-        .enumerate()
-        .map(|(index, start)| {
-            let result = search::search_start(map, input, index, start, opts);
-            if let Some(bar) = progress {
-                bar.inc(1);
-            }
-            result
-        })
-        .collect();
-    let (mut records, end_points): (Vec<StartRecord>, Vec<Vec<f64>>) = searched.into_iter().unzip();
+    // Pilot starts (every stride-th, by index) run first; their fixed points let the other
+    // starts polish with chord steps (see `known_roots`).
+    let stride = starts.len().div_ceil(known_roots::PILOT_STARTS).max(1);
+    let is_pilot = |index: usize| index % stride == 0;
+    let search = |index: usize, roots: &KnownRoots| {
+        let result = search::search_start(map, input, index, &starts[index], opts, roots);
+        if let Some(bar) = progress {
+            bar.inc(1);
+        }
+        result
+    };
+
+    let no_roots = KnownRoots::default();
+    let pilot: Vec<usize> = (0..starts.len()).filter(|&i| is_pilot(i)).collect();
+    let pilot_results: Vec<(StartRecord, Vec<f64>)> = pilot.par_iter().map(|&i| search(i, &no_roots)).collect();
+    let roots = KnownRoots::from_points(
+        map,
+        input,
+        &pilot_results.iter().map(|(_, x)| x.clone()).collect::<Vec<_>>(),
+        &pilot_results.iter().map(|(r, _)| r.final_q.unwrap_or(f64::INFINITY)).collect::<Vec<_>>(),
+        opts.fixed_tol,
+        opts.duplicate_radius,
+    );
+    let others: Vec<usize> = (0..starts.len()).filter(|&i| !is_pilot(i)).collect();
+    let other_results: Vec<(StartRecord, Vec<f64>)> = others.par_iter().map(|&i| search(i, &roots)).collect();
+
+    // Back in start order.
+    let mut searched: Vec<Option<(StartRecord, Vec<f64>)>> = (0..starts.len()).map(|_| None).collect();
+    for (i, result) in pilot.iter().zip(pilot_results).chain(others.iter().zip(other_results)) {
+        searched[*i] = Some(result);
+    }
+    let (mut records, end_points): (Vec<StartRecord>, Vec<Vec<f64>>) =
+        searched.into_iter().map(|r| r.expect("every start is searched once")).unzip();
 
     // Only fixed and slow end points become candidates for unique points.
     let candidates: Vec<usize> = records

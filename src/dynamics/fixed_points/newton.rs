@@ -41,6 +41,7 @@ pub struct NewtonOutcome {
 /// Runs at most `max_steps` damped Newton steps from `x`, whose `q` is `q`, and leaves in `x`
 /// the iterate with the lowest `q`. Stops early once `q ≤ target`, when no step scale passes
 /// the monotonicity test, or when `J − I` is singular.
+
 pub fn polish(
     map: &dyn RecurrentMap,
     input: &[f64],
@@ -127,6 +128,67 @@ pub fn polish(
     NewtonOutcome { steps, q: best_q }
 }
 
+/// A chord step is taken when the next correction is at most this fraction of the step.
+/// Near the root the fraction is about `‖(A − I)⁻¹ (J(x) − A)‖`, with `A` the Jacobian at
+/// the root, so it falls with the distance to the root.
+pub const CHORD_CONTRACTION: f64 = 0.5;
+
+/// Runs at most `max_steps` chord steps `x ← x − (A − I)⁻¹ r(x)` from `x`, whose `q` is `q`,
+/// with `root`, the factorisation of `A − I` at a fixed point found earlier (see
+/// `known_roots`), and leaves in `x` the iterate with the lowest `q`. It stops at the first
+/// step whose next correction is not at most [`CHORD_CONTRACTION`] of the step.
+///
+/// A chord step costs one residual and two triangular solves (O(n²)) instead of a Jacobian
+/// and an LU factorisation (O(n³)). In the root's basin the steps contract, faster the
+/// closer they get, and reach the root to round-off.
+pub fn chord(
+    map: &dyn RecurrentMap,
+    input: &[f64],
+    x: &mut [f64],
+    q: f64,
+    root: &Factorisation,
+    max_steps: usize,
+    target: f64,
+) -> NewtonOutcome {
+    let problem = ResidualProblem::new(map, input);
+    let n = x.len();
+    let mut current = x.to_vec();
+    let mut trial = vec![0.0; n];
+    let mut residual = vec![0.0; n];
+    let mut best_q = q;
+    let mut steps = 0;
+    let mut workspace = WORKSPACE.with(|cell| cell.take());
+
+    problem.residual(&current, &mut residual);
+    let mut delta = root.solve_negated_shared(&residual, &mut workspace);
+    while let Some(step) = delta.take() {
+        let step_norm = norm(&step);
+        if steps >= max_steps || best_q <= target || !step_norm.is_finite() {
+            break;
+        }
+        for ((t, c), d) in trial.iter_mut().zip(&current).zip(&step) {
+            *t = c + d;
+        }
+        let trial_q = problem.residual(&trial, &mut residual);
+        let Some(next) = root.solve_negated_shared(&residual, &mut workspace) else {
+            break;
+        };
+        if !trial_q.is_finite() || norm(&next) > CHORD_CONTRACTION * step_norm {
+            break;
+        }
+        current.copy_from_slice(&trial);
+        if trial_q < best_q {
+            best_q = trial_q;
+            x.copy_from_slice(&current);
+        }
+        steps += 1;
+        delta = Some(next);
+    }
+
+    WORKSPACE.with(|cell| cell.replace(workspace));
+    NewtonOutcome { steps, q: best_q }
+}
+
 /// LU factorisation of `J − I` with partial pivoting, packed in place (unit lower factor
 /// below the diagonal, upper factor on and above it) as faer's `lu_in_place` leaves it.
 ///
@@ -134,7 +196,7 @@ pub fn polish(
 /// in-place routines, and every buffer is kept for the next factorisation. Fresh n × n
 /// allocations per Newton step cost more than the factorisation itself at n = 64, because
 /// the allocator hands the pages back to the system and takes page faults to get them again.
-struct Factorisation {
+pub struct Factorisation {
     packed: Mat<f64>,
     perm: Vec<usize>,
     perm_inverse: Vec<usize>,
@@ -155,10 +217,8 @@ impl Default for Factorisation {
 }
 
 impl Factorisation {
-    /// Factorises `J − I` at `x`, reusing this workspace's buffers.
-    fn factorise(&mut self, map: &dyn RecurrentMap, x: &[f64], input: &[f64]) {
-        let jacobian = map.jacobian(x, input);
-        let n = x.len();
+    /// Sizes every buffer for an `n`-dimensional state (a no-op when it already is).
+    fn ensure_size(&mut self, n: usize) {
         if self.packed.nrows() != n {
             self.packed = Mat::zeros(n, n);
             self.rhs = Mat::zeros(n, 1);
@@ -168,6 +228,20 @@ impl Factorisation {
             let solve = lu::solve::solve_in_place_scratch::<usize, f64>(n, 1, Par::Seq);
             self.scratch = MemBuffer::new(factor.or(solve));
         }
+    }
+
+    /// Returns the factorisation of `J − I` at `x` in a new workspace.
+    pub fn at(map: &dyn RecurrentMap, x: &[f64], input: &[f64]) -> Self {
+        let mut lu = Factorisation::default();
+        lu.factorise(map, x, input);
+        lu
+    }
+
+    /// Factorises `J − I` at `x`, reusing this workspace's buffers.
+    fn factorise(&mut self, map: &dyn RecurrentMap, x: &[f64], input: &[f64]) {
+        let jacobian = map.jacobian(x, input);
+        let n = x.len();
+        self.ensure_size(n);
         for j in 0..n {
             for i in 0..n {
                 self.packed[(i, j)] = jacobian[(i, j)] - if i == j { 1.0 } else { 0.0 };
@@ -186,23 +260,44 @@ impl Factorisation {
     /// Returns `δ = −(J − I)⁻¹ r`, or `None` when it is not finite (a singular `J − I`, since
     /// faer does not report singularity itself).
     fn solve_negated(&mut self, residual: &[f64]) -> Option<Vec<f64>> {
-        let n = residual.len();
-        for (i, r) in residual.iter().enumerate() {
-            self.rhs[(i, 0)] = -r;
-        }
-        let perm = PermRef::new_checked(&self.perm, &self.perm_inverse, n);
-        lu::solve::solve_in_place_with_conj(
-            self.packed.as_ref(),
-            self.packed.as_ref(),
-            perm,
-            Conj::No,
-            self.rhs.as_mut(),
-            Par::Seq,
-            MemStack::new(&mut self.scratch),
-        );
-        let delta: Vec<f64> = (0..n).map(|i| self.rhs[(i, 0)]).collect();
-        delta.iter().all(|d| d.is_finite()).then_some(delta)
+        let Factorisation { packed, perm, perm_inverse, scratch, rhs } = self;
+        solve_negated_with(packed, perm, perm_inverse, residual, rhs, scratch)
     }
+
+    /// As [`Factorisation::solve_negated`], with this (shared, read-only) factorisation and the
+    /// right-hand side and scratch buffers of `workspace`.
+    fn solve_negated_shared(&self, residual: &[f64], workspace: &mut Factorisation) -> Option<Vec<f64>> {
+        workspace.ensure_size(residual.len());
+        let Factorisation { rhs, scratch, .. } = workspace;
+        solve_negated_with(&self.packed, &self.perm, &self.perm_inverse, residual, rhs, scratch)
+    }
+}
+
+/// Solves `(L U) δ = −r` with the packed factors and row permutation of a factorisation.
+fn solve_negated_with(
+    packed: &Mat<f64>,
+    perm: &[usize],
+    perm_inverse: &[usize],
+    residual: &[f64],
+    rhs: &mut Mat<f64>,
+    scratch: &mut MemBuffer,
+) -> Option<Vec<f64>> {
+    let n = residual.len();
+    for (i, r) in residual.iter().enumerate() {
+        rhs[(i, 0)] = -r;
+    }
+    let perm = PermRef::new_checked(perm, perm_inverse, n);
+    lu::solve::solve_in_place_with_conj(
+        packed.as_ref(),
+        packed.as_ref(),
+        perm,
+        Conj::No,
+        rhs.as_mut(),
+        Par::Seq,
+        MemStack::new(scratch),
+    );
+    let delta: Vec<f64> = (0..n).map(|i| rhs[(i, 0)]).collect();
+    delta.iter().all(|d| d.is_finite()).then_some(delta)
 }
 
 thread_local! {
@@ -266,6 +361,36 @@ mod tests {
             let actual = 0.5 * ((2.0 * x[0]).tanh() - x[0]).powi(2);
             assert_eq!(actual, outcome.q);
         }
+    }
+
+    #[test]
+    fn chord_converges_near_root_only() {
+        let root_x = 0.9575040240772688;
+        let root = Factorisation::at(&TanhTwo, &[root_x], &[]);
+
+        // Near the root: linear convergence with a shrinking rate reaches round-off.
+        let mut x = [0.9];
+        let q = 0.5 * ((1.8f64).tanh() - 0.9).powi(2);
+        let outcome = chord(&TanhTwo, &[], &mut x, q, &root, 50, 1e-20);
+        assert!(outcome.q < 1e-20, "q = {}", outcome.q);
+        assert!((x[0] - root_x).abs() < 1e-10);
+
+        // The mirror attractor −0.9575 has the same Jacobian, so the chord reaches it too:
+        // whatever root a contracting chord reaches is a genuine one.
+        let mut x = [-0.9];
+        let q = 0.5 * ((-1.8f64).tanh() + 0.9).powi(2);
+        let outcome = chord(&TanhTwo, &[], &mut x, q, &root, 50, 1e-20);
+        assert!(outcome.q < 1e-20, "q = {}", outcome.q);
+        assert!((x[0] + root_x).abs() < 1e-10, "x = {}", x[0]);
+
+        // Near the saddle at 0 (J − I = +1 there, −0.834 at the root) the first step moves
+        // away and the next correction grows, so nothing is accepted.
+        let mut x = [0.05];
+        let q = 0.5 * ((0.1f64).tanh() - 0.05).powi(2);
+        let outcome = chord(&TanhTwo, &[], &mut x, q, &root, 50, 1e-20);
+        assert_eq!(outcome.steps, 0);
+        assert_eq!(outcome.q, q);
+        assert_eq!(x[0], 0.05);
     }
 
     #[test]

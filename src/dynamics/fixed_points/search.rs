@@ -21,6 +21,7 @@ use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 use nalgebra::DVector;
 
+use super::known_roots::KnownRoots;
 use super::newton;
 use super::options::FixedPointOptions;
 use super::problem::ResidualProblem;
@@ -114,13 +115,20 @@ fn run_lbfgs(
     }
 }
 
+/// Most chord steps per polishing attempt. Chord steps are O(n²) and stop at the first one
+/// that does not contract, so this only bounds a slow linear convergence.
+const CHORD_STEPS: usize = 50;
+
 /// Searches from one start and returns its record (with `point` unset) and end point.
+/// Polishing first tries chord steps with the factorisation at the nearest of `roots`, then
+/// full Newton steps if `q` is still above [`POLISH_TARGET`].
 pub fn search_start(
     map: &dyn RecurrentMap,
     input: &[f64],
     index: usize,
     start: &[f64],
     opts: &FixedPointOptions,
+    roots: &KnownRoots,
 ) -> (StartRecord, Vec<f64>) {
     let problem = ResidualProblem::new(map, input);
     let mut residual = vec![0.0; start.len()];
@@ -152,9 +160,24 @@ pub fn search_start(
     let mut newton_ceiling = if newton_enabled { opts.newton_threshold } else { 0.0 };
     let try_newton = |x: &mut Vec<f64>, q: &mut f64, record: &mut StartRecord, ceiling: &mut f64| {
         if *q < *ceiling && *q >= POLISH_TARGET {
-            let polished = newton::polish(map, input, x, *q, opts.newton_steps, POLISH_TARGET);
-            record.newton_steps += polished.steps;
-            *q = polished.q;
+            // Chord steps with the nearest known root count only when they reach the
+            // fixed-point tolerance. Otherwise their end point is dropped: near attractors
+            // with |λ| close to 1 they can slide along a slow manifold to a lower `q` that
+            // is a worse start for Newton than the point L-BFGS left.
+            if let Some(root) = roots.nearest(x) {
+                let mut trial = x.clone();
+                let chord = newton::chord(map, input, &mut trial, *q, root, CHORD_STEPS, POLISH_TARGET);
+                if chord.q < opts.fixed_tol {
+                    record.newton_steps += chord.steps;
+                    *q = chord.q;
+                    x.copy_from_slice(&trial);
+                }
+            }
+            if *q >= POLISH_TARGET {
+                let polished = newton::polish(map, input, x, *q, opts.newton_steps, POLISH_TARGET);
+                record.newton_steps += polished.steps;
+                *q = polished.q;
+            }
             *ceiling = *q * RETRY_FACTOR;
         }
     };
@@ -205,3 +228,4 @@ pub fn search_start(
     };
     (record, x)
 }
+
