@@ -165,9 +165,10 @@ pub fn train(opts: &TrainOptions) -> Result<TrainSummary> {
     let mut sessions: Vec<SessionSummary> = Vec::new();
     let mut trials_seen = 0usize;
     let mut last_checkpoint = init_path.clone();
-    // NOTE: Adam's moments are not checkpointed, so a `--resume` in the middle of the RL stages
-    // restarts them from zero and the resumed run differs from an uninterrupted one.
+    // The RL optimiser carries over from session to session. Its state after the latest
+    // session is kept in one file, overwritten each time, so `--resume` continues it exactly.
     let mut rl_adam = Adam::new(preset.rl_lr);
+    let adam_path = ckpt_dir.join("rl-optimizer.adam.safetensors");
     let mut regularizer = opts.aux.supervised.map(|_| -> Result<Regularizer> {
         Ok(Regularizer {
             data: intermediate_task(preset.regularizer_batch, &REGULARIZER_LENGTHS, derive_seed(opts.seed, "datasets/regularizer"))?,
@@ -222,6 +223,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainSummary> {
                     if opts.resume && path.exists() {
                         if let Some(summary) = read_session_summary(&training_log, rl.name(), k)? {
                             params = TwoRegionParams::load(&path)?;
+                            rl_adam = resume_optimizer(&adam_path, &unit, rl_adam)?;
                             trials_seen = summary.trials_seen;
                             sessions.push(summary);
                             last_checkpoint = path;
@@ -268,6 +270,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainSummary> {
                     let trials_before = trials_seen;
                     trials_seen += result.trials.len();
                     params.save(&path, &metadata(opts, rl.name(), k, trials_seen))?;
+                    rl_adam.save(&adam_path, &unit)?;
                     let evaluation = evaluate(&params, preset, derive_seed(opts.seed, &format!("evaluation/{prefix}/{k}")))?;
                     let opt_outs = result.trials.iter().filter(|t| t.outcome == crate::tasks::Outcome::OptedOut).count();
                     let summary = SessionSummary {
@@ -314,6 +317,24 @@ pub fn train(opts: &TrainOptions) -> Result<TrainSummary> {
     Ok(summary)
 }
 
+/// Returns the saved RL optimiser state when it belongs to the finished session `unit`, and
+/// `current` otherwise. A later session's state means a newer run wrote it; none at all
+/// means a run from before optimiser states were saved. Either way the moments cannot be
+/// recovered, so training goes on with `current` and a warning.
+fn resume_optimizer(path: &Path, unit: &str, current: Adam<f32>) -> Result<Adam<f32>> {
+    if !path.exists() {
+        tracing::warn!(path = %path.display(), "no saved optimiser state; Adam's moments restart from zero");
+        return Ok(current);
+    }
+    let (adam, label) = Adam::load(path)?;
+    if label == unit {
+        Ok(adam)
+    } else {
+        tracing::debug!(saved = %label, session = unit, "optimiser state belongs to another session");
+        Ok(current)
+    }
+}
+
 /// Finds the summary line of a finished session in `training.jsonl`, for `--resume`.
 fn read_session_summary(path: &Path, stage: &str, session: usize) -> Result<Option<SessionSummary>> {
     let Ok(text) = std::fs::read_to_string(path) else {
@@ -338,4 +359,49 @@ fn read_session_summary(path: &Path, stage: &str, session: usize) -> Result<Opti
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Returns the options of a conventional run small enough for a unit test: 4 + 4 units,
+    /// 20-trial sessions.
+    fn tiny_run(out: &Path, block_sessions: usize, resume: bool) -> TrainOptions {
+        let mut preset = Preset::small();
+        preset.hidden = [4, 4];
+        preset.session_trials = 20;
+        preset.nocatch_sessions = 1;
+        preset.catch_sessions = 0;
+        preset.block_sessions = block_sessions;
+        preset.evaluation_trials = 20;
+        TrainOptions {
+            curriculum: Curriculum::Conventional,
+            preset,
+            seed: 7,
+            out: out.to_path_buf(),
+            resume,
+            aux: Curriculum::Conventional.default_aux(),
+            compat: false,
+            progress: false,
+        }
+    }
+
+    fn weights(out: &Path) -> Vec<(String, Vec<usize>, Vec<f32>)> {
+        TwoRegionParams::<f32>::load(&out.join("model.safetensors")).unwrap().to_tensors()
+    }
+
+    #[test]
+    fn resumed_run_matches_uninterrupted_run() {
+        let straight = tempfile::tempdir().unwrap();
+        train(&tiny_run(straight.path(), 2, false)).unwrap();
+
+        // A run stopped after the first block session, then resumed for the second: it must
+        // continue Adam's moments, not restart them.
+        let resumed = tempfile::tempdir().unwrap();
+        train(&tiny_run(resumed.path(), 1, false)).unwrap();
+        train(&tiny_run(resumed.path(), 2, true)).unwrap();
+
+        assert_eq!(weights(resumed.path()), weights(straight.path()));
+    }
 }
