@@ -147,9 +147,31 @@ impl CellWeights {
 
 /// The derivatives of one layer with respect to its input as well as its state, which stacked
 /// and two-region networks need to chain layers.
-pub(crate) trait CellDerivatives {
+pub(crate) trait CellDerivatives: RecurrentMap {
+    /// Writes `∂x'/∂x` into `jx` (state × state) and, when given, `∂x'/∂u` into `ju` (state ×
+    /// input). Both must be zero on entry: entries that are zero by structure are not written.
+    fn jacobians_into(
+        &self,
+        x: &[f64],
+        u: &[f64],
+        jx: &mut DMatrix<f64>,
+        ju: Option<&mut DMatrix<f64>>,
+    );
+
     /// Returns `(∂x'/∂x, ∂x'/∂u)`, of shapes state × state and state × input.
-    fn jacobians(&self, x: &[f64], u: &[f64]) -> (DMatrix<f64>, DMatrix<f64>);
+    fn jacobians(&self, x: &[f64], u: &[f64]) -> (DMatrix<f64>, DMatrix<f64>) {
+        let mut jx = DMatrix::zeros(self.state_dim(), self.state_dim());
+        let mut ju = DMatrix::zeros(self.state_dim(), self.input_dim());
+        self.jacobians_into(x, u, &mut jx, Some(&mut ju));
+        (jx, ju)
+    }
+
+    /// Returns `∂x'/∂x` alone, skipping the input Jacobian.
+    fn state_jacobian(&self, x: &[f64], u: &[f64]) -> DMatrix<f64> {
+        let mut jx = DMatrix::zeros(self.state_dim(), self.state_dim());
+        self.jacobians_into(x, u, &mut jx, None);
+        jx
+    }
 
     /// Writes `(∂x'/∂x)ᵀ v` into `out_x` and, when given, `(∂x'/∂u)ᵀ v` into `out_u`.
     fn vjp_full(
@@ -227,11 +249,17 @@ impl Cell {
 }
 
 impl CellDerivatives for Cell {
-    fn jacobians(&self, x: &[f64], u: &[f64]) -> (DMatrix<f64>, DMatrix<f64>) {
+    fn jacobians_into(
+        &self,
+        x: &[f64],
+        u: &[f64],
+        jx: &mut DMatrix<f64>,
+        ju: Option<&mut DMatrix<f64>>,
+    ) {
         match self {
-            Cell::Rnn(c) => c.jacobians(x, u),
-            Cell::Gru(c) => c.jacobians(x, u),
-            Cell::Lstm(c) => c.jacobians(x, u),
+            Cell::Rnn(c) => c.jacobians_into(x, u, jx, ju),
+            Cell::Gru(c) => c.jacobians_into(x, u, jx, ju),
+            Cell::Lstm(c) => c.jacobians_into(x, u, jx, ju),
         }
     }
 
@@ -271,10 +299,15 @@ impl RecurrentMap for Cell {
     fn vjp(&self, x: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
         self.as_map().vjp(x, u, v, out)
     }
+
+    fn residual_vjp(&self, x: &[f64], u: &[f64], residual: &mut [f64], out: &mut [f64]) {
+        self.as_map().residual_vjp(x, u, residual, out)
+    }
 }
 
-/// Implements [`RecurrentMap`] for a cell type from its `step_unchecked` and its
-/// [`CellDerivatives`], checking slice lengths once at the boundary.
+/// Implements [`RecurrentMap`] for a cell type from its `step_unchecked`,
+/// `residual_vjp_unchecked` and [`CellDerivatives`], checking slice lengths once at the
+/// boundary.
 macro_rules! impl_recurrent_map_for_cell {
     ($cell:ty) => {
         impl $crate::model::RecurrentMap for $cell {
@@ -294,11 +327,19 @@ macro_rules! impl_recurrent_map_for_cell {
             }
 
             fn jacobian(&self, x: &[f64], u: &[f64]) -> nalgebra::DMatrix<f64> {
-                $crate::model::cell::CellDerivatives::jacobians(self, x, u).0
+                $crate::model::cell::CellDerivatives::state_jacobian(self, x, u)
             }
 
             fn vjp(&self, x: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
                 $crate::model::cell::CellDerivatives::vjp_full(self, x, u, v, out, None);
+            }
+
+            fn residual_vjp(&self, x: &[f64], u: &[f64], residual: &mut [f64], out: &mut [f64]) {
+                $crate::model::cell::check_len("state x", x.len(), self.state_len());
+                $crate::model::cell::check_len("input u", u.len(), self.weights.input);
+                $crate::model::cell::check_len("residual", residual.len(), self.state_len());
+                $crate::model::cell::check_len("output", out.len(), self.state_len());
+                self.residual_vjp_unchecked(x, u, residual, out);
             }
         }
     };

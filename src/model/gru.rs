@@ -15,7 +15,7 @@ use nalgebra::DMatrix;
 use super::cell::{
     check_len, impl_recurrent_map_for_cell, CellDerivatives, CellParams, CellWeights,
 };
-use super::dense::{sigmoid, with_scratch};
+use super::dense::{sigmoid, with_scratch, write_scaled_block_sum};
 use crate::error::Result;
 
 /// One `nn.GRU` layer. Its state is `h` (length H).
@@ -62,11 +62,61 @@ impl GruCell {
         with_scratch(6 * h, |buf| {
             let (gates, hidden_part) = buf.split_at_mut(3 * h);
             self.gates(x, u, gates, hidden_part);
-            for k in 0..h {
-                let z = gates[h + k];
-                let n = gates[2 * h + k];
-                out[k] = (1.0 - z) * n + z * x[k];
+            self.write_next(x, gates, out);
+        });
+    }
+
+    /// Writes `h' = (1 − z) ⊙ n + z ⊙ h` from the gate values into `out`.
+    fn write_next(&self, x: &[f64], gates: &[f64], out: &mut [f64]) {
+        let h = self.weights.hidden;
+        for k in 0..h {
+            let z = gates[h + k];
+            let n = gates[2 * h + k];
+            out[k] = (1.0 - z) * n + z * x[k];
+        }
+    }
+
+    /// Writes `Jᵀ v` from the gate values into `out_x` and, when given, `(∂h'/∂u)ᵀ v` into
+    /// `out_u`. `d_ih` and `d_hh` (3H each) are scratch.
+    #[allow(clippy::too_many_arguments)]
+    fn pull_back(
+        &self,
+        x: &[f64],
+        gates: &[f64],
+        hidden_part: &[f64],
+        v: &[f64],
+        d_ih: &mut [f64],
+        d_hh: &mut [f64],
+        out_x: &mut [f64],
+        out_u: Option<&mut [f64]>,
+    ) {
+        let h = self.weights.hidden;
+        self.coefficients(x, gates, hidden_part, v, d_ih, d_hh);
+        for k in 0..h {
+            out_x[k] = v[k] * gates[h + k];
+        }
+        self.weights.w_hh.gemv_t_add(d_hh, out_x);
+        if let Some(out_u) = out_u {
+            check_len("input cotangent", out_u.len(), self.weights.input);
+            out_u.fill(0.0);
+            self.weights.w_ih.gemv_t_add(d_ih, out_u);
+        }
+    }
+
+    /// [`RecurrentMap::residual_vjp`] with one gate computation for both results.
+    fn residual_vjp_unchecked(&self, x: &[f64], u: &[f64], residual: &mut [f64], out: &mut [f64]) {
+        let h = self.weights.hidden;
+        with_scratch(12 * h, |buf| {
+            let (gates, rest) = buf.split_at_mut(3 * h);
+            let (hidden_part, rest) = rest.split_at_mut(3 * h);
+            let (d_ih, d_hh) = rest.split_at_mut(3 * h);
+
+            self.gates(x, u, gates, hidden_part);
+            self.write_next(x, gates, residual);
+            for (r, xk) in residual.iter_mut().zip(x) {
+                *r -= xk;
             }
+            self.pull_back(x, gates, hidden_part, residual, d_ih, d_hh, out, None);
         });
     }
 
@@ -112,11 +162,15 @@ impl GruCell {
 }
 
 impl CellDerivatives for GruCell {
-    fn jacobians(&self, x: &[f64], u: &[f64]) -> (DMatrix<f64>, DMatrix<f64>) {
+    fn jacobians_into(
+        &self,
+        x: &[f64],
+        u: &[f64],
+        jx: &mut DMatrix<f64>,
+        ju: Option<&mut DMatrix<f64>>,
+    ) {
         self.check(x, u);
         let h = self.weights.hidden;
-        let mut jx = DMatrix::zeros(h, h);
-        let mut ju = DMatrix::zeros(h, self.weights.input);
 
         with_scratch(13 * h, |buf| {
             let (gates, rest) = buf.split_at_mut(3 * h);
@@ -128,20 +182,14 @@ impl CellDerivatives for GruCell {
             self.gates(x, u, gates, hidden_part);
             self.coefficients(x, gates, hidden_part, ones, d_ih, d_hh);
 
-            for block in 0..3 {
-                let rows = block * h..(block + 1) * h;
-                self.weights
-                    .w_hh
-                    .add_scaled_rows(block * h, &d_hh[rows.clone()], &mut jx, 0, 0);
-                self.weights
-                    .w_ih
-                    .add_scaled_rows(block * h, &d_ih[rows], &mut ju, 0, 0);
-            }
+            write_scaled_block_sum(&self.weights.params.weight_hh, d_hh, h, jx, (0, 0));
             for k in 0..h {
                 jx[(k, k)] += gates[h + k];
             }
+            if let Some(ju) = ju {
+                write_scaled_block_sum(&self.weights.params.weight_ih, d_ih, h, ju, (0, 0));
+            }
         });
-        (jx, ju)
     }
 
     fn vjp_full(
@@ -163,17 +211,7 @@ impl CellDerivatives for GruCell {
             let (d_ih, d_hh) = rest.split_at_mut(3 * h);
 
             self.gates(x, u, gates, hidden_part);
-            self.coefficients(x, gates, hidden_part, v, d_ih, d_hh);
-
-            for k in 0..h {
-                out_x[k] = v[k] * gates[h + k];
-            }
-            self.weights.w_hh.gemv_t_add(d_hh, out_x);
-            if let Some(out_u) = out_u {
-                check_len("input cotangent", out_u.len(), self.weights.input);
-                out_u.fill(0.0);
-                self.weights.w_ih.gemv_t_add(d_ih, out_u);
-            }
+            self.pull_back(x, gates, hidden_part, v, d_ih, d_hh, out_x, out_u);
         });
     }
 }

@@ -15,7 +15,7 @@ use nalgebra::DMatrix;
 use super::cell::{
     check_len, impl_recurrent_map_for_cell, CellDerivatives, CellParams, CellWeights,
 };
-use super::dense::{sigmoid, with_scratch};
+use super::dense::{sigmoid, with_scratch, write_scaled_block_sum};
 use crate::error::Result;
 
 /// One `nn.LSTM` layer. Its state is `[h; c]` (length 2H).
@@ -58,11 +58,54 @@ impl LstmCell {
         let h = self.weights.hidden;
         with_scratch(4 * h, |gates| {
             self.gates(x, u, gates);
-            for k in 0..h {
-                let c_new = gates[h + k] * x[h + k] + gates[k] * gates[2 * h + k];
-                out[k] = gates[3 * h + k] * c_new.tanh();
-                out[h + k] = c_new;
+            self.write_next(x, gates, out);
+        });
+    }
+
+    /// Writes `[h'; c']` from the gate values into `out`.
+    fn write_next(&self, x: &[f64], gates: &[f64], out: &mut [f64]) {
+        let h = self.weights.hidden;
+        for k in 0..h {
+            let c_new = gates[h + k] * x[h + k] + gates[k] * gates[2 * h + k];
+            out[k] = gates[3 * h + k] * c_new.tanh();
+            out[h + k] = c_new;
+        }
+    }
+
+    /// Writes `Jᵀ v` from the gate values into `out_x` and, when given, `(∂x'/∂u)ᵀ v` into
+    /// `out_u`. `d` (4H) is scratch.
+    fn pull_back(
+        &self,
+        x: &[f64],
+        gates: &[f64],
+        v: &[f64],
+        d: &mut [f64],
+        out_x: &mut [f64],
+        out_u: Option<&mut [f64]>,
+    ) {
+        let h = self.weights.hidden;
+        let (out_h, out_c) = out_x.split_at_mut(h);
+        self.coefficients(x, gates, &v[..h], &v[h..], d, out_c);
+        out_h.fill(0.0);
+        self.weights.w_hh.gemv_t_add(d, out_h);
+        if let Some(out_u) = out_u {
+            check_len("input cotangent", out_u.len(), self.weights.input);
+            out_u.fill(0.0);
+            self.weights.w_ih.gemv_t_add(d, out_u);
+        }
+    }
+
+    /// [`RecurrentMap::residual_vjp`] with one gate computation for both results.
+    fn residual_vjp_unchecked(&self, x: &[f64], u: &[f64], residual: &mut [f64], out: &mut [f64]) {
+        let h = self.weights.hidden;
+        with_scratch(8 * h, |buf| {
+            let (gates, d) = buf.split_at_mut(4 * h);
+            self.gates(x, u, gates);
+            self.write_next(x, gates, residual);
+            for (r, xk) in residual.iter_mut().zip(x) {
+                *r -= xk;
             }
+            self.pull_back(x, gates, residual, d, out, None);
         });
     }
 
@@ -106,12 +149,17 @@ impl LstmCell {
 
 impl CellDerivatives for LstmCell {
     /// Builds the rows for `h'` from the coefficients with (v_h, v_c) = (1, 0) and the rows for
-    /// `c'` with (0, 1), both as diagonal scalings of the weight row blocks.
-    fn jacobians(&self, x: &[f64], u: &[f64]) -> (DMatrix<f64>, DMatrix<f64>) {
+    /// `c'` with (0, 1), both as diagonal scalings of the weight row blocks. The columns for
+    /// `c` hold only the direct path `c → c'`, a diagonal.
+    fn jacobians_into(
+        &self,
+        x: &[f64],
+        u: &[f64],
+        jx: &mut DMatrix<f64>,
+        mut ju: Option<&mut DMatrix<f64>>,
+    ) {
         self.check(x, u);
         let h = self.weights.hidden;
-        let mut jx = DMatrix::zeros(2 * h, 2 * h);
-        let mut ju = DMatrix::zeros(2 * h, self.weights.input);
 
         with_scratch(11 * h, |buf| {
             let (gates, rest) = buf.split_at_mut(4 * h);
@@ -123,25 +171,15 @@ impl CellDerivatives for LstmCell {
             self.gates(x, u, gates);
             for (row0, v_h, v_c) in [(0, &*ones, &*zeros), (h, &*zeros, &*ones)] {
                 self.coefficients(x, gates, v_h, v_c, d, direct_c);
-                for block in 0..4 {
-                    let rows = block * h..(block + 1) * h;
-                    self.weights.w_hh.add_scaled_rows(
-                        block * h,
-                        &d[rows.clone()],
-                        &mut jx,
-                        row0,
-                        0,
-                    );
-                    self.weights
-                        .w_ih
-                        .add_scaled_rows(block * h, &d[rows], &mut ju, row0, 0);
+                write_scaled_block_sum(&self.weights.params.weight_hh, d, h, jx, (row0, 0));
+                if let Some(ju) = ju.as_deref_mut() {
+                    write_scaled_block_sum(&self.weights.params.weight_ih, d, h, ju, (row0, 0));
                 }
                 for k in 0..h {
                     jx[(row0 + k, h + k)] += direct_c[k];
                 }
             }
         });
-        (jx, ju)
     }
 
     fn vjp_full(
@@ -160,16 +198,7 @@ impl CellDerivatives for LstmCell {
         with_scratch(8 * h, |buf| {
             let (gates, d) = buf.split_at_mut(4 * h);
             self.gates(x, u, gates);
-
-            let (out_h, out_c) = out_x.split_at_mut(h);
-            self.coefficients(x, gates, &v[..h], &v[h..], d, out_c);
-            out_h.fill(0.0);
-            self.weights.w_hh.gemv_t_add(d, out_h);
-            if let Some(out_u) = out_u {
-                check_len("input cotangent", out_u.len(), self.weights.input);
-                out_u.fill(0.0);
-                self.weights.w_ih.gemv_t_add(d, out_u);
-            }
+            self.pull_back(x, gates, v, d, out_x, out_u);
         });
     }
 }

@@ -16,6 +16,9 @@ pub mod save;
 pub mod stacked;
 pub mod two_region;
 
+#[cfg(test)]
+mod fused_tests;
+
 pub use cell::{Cell, CellKind, CellParams};
 pub use gru::GruCell;
 pub use linear::Linear;
@@ -47,4 +50,18 @@ pub trait RecurrentMap: Send + Sync {
 
     /// Writes the vector–Jacobian product `(∂F_u/∂x)ᵀ v` into `out`.
     fn vjp(&self, x: &[f64], u: &[f64], v: &[f64], out: &mut [f64]);
+
+    /// Writes the residual `r = F_u(x) − x` into `residual` and the vector–Jacobian product
+    /// `(∂F_u/∂x)ᵀ r` into `out`. These are the two parts of the gradient `(J − I)ᵀ r` of
+    /// `q = ½‖r‖²`, so the fixed-point search calls this once per point.
+    ///
+    /// The default calls [`step`](RecurrentMap::step) and then [`vjp`](RecurrentMap::vjp).
+    /// The cells override it to compute their gates once for both, with the same results.
+    fn residual_vjp(&self, x: &[f64], u: &[f64], residual: &mut [f64], out: &mut [f64]) {
+        self.step(x, u, residual);
+        for (r, xi) in residual.iter_mut().zip(x) {
+            *r -= xi;
+        }
+        self.vjp(x, u, residual, out);
+    }
 }

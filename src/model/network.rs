@@ -163,6 +163,10 @@ impl RecurrentMap for Network {
     fn vjp(&self, x: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
         self.as_map().vjp(x, u, v, out)
     }
+
+    fn residual_vjp(&self, x: &[f64], u: &[f64], residual: &mut [f64], out: &mut [f64]) {
+        self.as_map().residual_vjp(x, u, residual, out)
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use nalgebra::DMatrix;
 use super::cell::{
     check_len, impl_recurrent_map_for_cell, CellDerivatives, CellParams, CellWeights,
 };
-use super::dense::with_scratch;
+use super::dense::{with_scratch, write_scaled_block_sum};
 use crate::error::Result;
 
 /// The nonlinearity of an `nn.RNN` layer.
@@ -77,6 +77,27 @@ impl RnnCell {
         }
     }
 
+    /// [`RecurrentMap::residual_vjp`] with one pre-activation for both results. For tanh the
+    /// derivative reuses `h' = tanh(a)` as `1 − h'²`, which is bitwise what
+    /// [`derivative`](RnnCell::derivative) computes.
+    fn residual_vjp_unchecked(&self, x: &[f64], u: &[f64], residual: &mut [f64], out: &mut [f64]) {
+        with_scratch(self.weights.hidden, |d| {
+            self.weights.preactivation(u, x, d);
+            for ((dk, rk), xk) in d.iter_mut().zip(residual.iter_mut()).zip(x) {
+                let next = self.activate(*dk);
+                let slope = match self.nonlinearity {
+                    Nonlinearity::Tanh => 1.0 - next * next,
+                    Nonlinearity::Relu => self.derivative(*dk),
+                };
+                *rk = next - xk;
+                *dk = slope * *rk;
+            }
+
+            out.fill(0.0);
+            self.weights.w_hh.gemv_t_add(d, out);
+        });
+    }
+
     fn check(&self, x: &[f64], u: &[f64]) {
         check_len("state x", x.len(), self.state_len());
         check_len("input u", u.len(), self.weights.input);
@@ -85,21 +106,26 @@ impl RnnCell {
 
 impl CellDerivatives for RnnCell {
     /// `∂h'/∂h = diag(φ'(a)) W_hh` and `∂h'/∂u = diag(φ'(a)) W_ih`.
-    fn jacobians(&self, x: &[f64], u: &[f64]) -> (DMatrix<f64>, DMatrix<f64>) {
+    fn jacobians_into(
+        &self,
+        x: &[f64],
+        u: &[f64],
+        jx: &mut DMatrix<f64>,
+        ju: Option<&mut DMatrix<f64>>,
+    ) {
         self.check(x, u);
         let h = self.weights.hidden;
-        let mut jx = DMatrix::zeros(h, h);
-        let mut ju = DMatrix::zeros(h, self.weights.input);
 
         with_scratch(h, |coef| {
             self.weights.preactivation(u, x, coef);
             for c in coef.iter_mut() {
                 *c = self.derivative(*c);
             }
-            self.weights.w_hh.add_scaled_rows(0, coef, &mut jx, 0, 0);
-            self.weights.w_ih.add_scaled_rows(0, coef, &mut ju, 0, 0);
+            write_scaled_block_sum(&self.weights.params.weight_hh, coef, h, jx, (0, 0));
+            if let Some(ju) = ju {
+                write_scaled_block_sum(&self.weights.params.weight_ih, coef, h, ju, (0, 0));
+            }
         });
-        (jx, ju)
     }
 
     fn vjp_full(

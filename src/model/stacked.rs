@@ -128,25 +128,31 @@ impl RecurrentMap for Stacked {
 
     fn jacobian(&self, x: &[f64], u: &[f64]) -> DMatrix<f64> {
         check_len("state x", x.len(), self.state_dim());
+        if let [layer] = self.layers.as_slice() {
+            return layer.state_jacobian(x, u);
+        }
         let n = self.state_dim();
         let mut next = vec![0.0; n];
         self.forward(x, u, &mut next);
 
         let mut jac = DMatrix::zeros(n, n);
         for (k, layer) in self.layers.iter().enumerate() {
-            let (jx, ju) = layer.jacobians(self.layer_state(x, k), self.layer_input(k, u, &next));
             let (row0, rows) = (self.offsets[k], layer.state_dim());
+            if k == 0 {
+                let jx = layer.state_jacobian(self.layer_state(x, 0), u);
+                jac.view_mut((row0, row0), (rows, rows)).copy_from(&jx);
+                continue;
+            }
+            let (jx, ju) = layer.jacobians(self.layer_state(x, k), self.layer_input(k, u, &next));
             jac.view_mut((row0, row0), (rows, rows)).copy_from(&jx);
 
             // Chain through the new h of the layer below: its rows of J are already complete.
-            if k > 0 {
-                let below_h = jac
-                    .view((self.offsets[k - 1], 0), (self.layers[k - 1].hidden(), n))
-                    .clone_owned();
-                let through_input = ju * below_h;
-                let mut block = jac.view_mut((row0, 0), (rows, n));
-                block += through_input;
-            }
+            let below_h = jac
+                .view((self.offsets[k - 1], 0), (self.layers[k - 1].hidden(), n))
+                .clone_owned();
+            let through_input = ju * below_h;
+            let mut block = jac.view_mut((row0, 0), (rows, n));
+            block += through_input;
         }
         jac
     }
@@ -155,13 +161,44 @@ impl RecurrentMap for Stacked {
         check_len("state x", x.len(), self.state_dim());
         check_len("cotangent v", v.len(), self.state_dim());
         check_len("output", out.len(), self.state_dim());
+        if let [layer] = self.layers.as_slice() {
+            return layer.vjp(x, u, v, out);
+        }
+        let n = self.state_dim();
+        with_scratch(n, |next| {
+            self.forward(x, u, next);
+            self.pull_back(x, u, next, v, out);
+        });
+    }
+
+    /// Runs the layers forward once for both results; a single layer uses its own fused
+    /// product.
+    fn residual_vjp(&self, x: &[f64], u: &[f64], residual: &mut [f64], out: &mut [f64]) {
+        if let [layer] = self.layers.as_slice() {
+            return layer.residual_vjp(x, u, residual, out);
+        }
+        check_len("state x", x.len(), self.state_dim());
+        check_len("residual", residual.len(), self.state_dim());
+        check_len("output", out.len(), self.state_dim());
+        let n = self.state_dim();
+        with_scratch(n, |next| {
+            self.forward(x, u, next);
+            for ((r, next_i), xi) in residual.iter_mut().zip(next.iter()).zip(x) {
+                *r = next_i - xi;
+            }
+            self.pull_back(x, u, next, residual, out);
+        });
+    }
+}
+
+impl Stacked {
+    /// Writes `Jᵀ v` into `out`, given the new state `next` of every layer.
+    fn pull_back(&self, x: &[f64], u: &[f64], next: &[f64], v: &[f64], out: &mut [f64]) {
         let n = self.state_dim();
         let max_input = self.layers.iter().map(|l| l.input_dim()).max().unwrap_or(0);
 
-        with_scratch(2 * n + max_input, |buf| {
-            let (next, rest) = buf.split_at_mut(n);
-            let (cotangent, input_cotangent) = rest.split_at_mut(n);
-            self.forward(x, u, next);
+        with_scratch(n + max_input, |buf| {
+            let (cotangent, input_cotangent) = buf.split_at_mut(n);
             cotangent.copy_from_slice(v);
 
             // Walk from the top layer down, passing each layer's input cotangent to the new h of

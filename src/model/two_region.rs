@@ -210,7 +210,7 @@ impl RecurrentMap for TwoRegion {
         let mut str_in = vec![0.0; self.striatum.input_dim()];
         self.forward_ofc(x, u, &mut ofc_next, &mut str_in);
 
-        let (j_ofc, _) = self.ofc.jacobians(self.ofc_state(x), u);
+        let j_ofc = self.ofc.state_jacobian(self.ofc_state(x), u);
         let (j_str, j_str_input) = self.striatum.jacobians(self.str_state(x), &str_in);
 
         let logit_rows = self.ofc_head.weight.rows(0, BLOCK_LOGITS);
@@ -230,14 +230,40 @@ impl RecurrentMap for TwoRegion {
         check_len("cotangent v", v.len(), self.state_dim());
         check_len("output", out.len(), self.state_dim());
         let n_ofc = self.ofc_len();
+        with_scratch(n_ofc + self.striatum.input_dim(), |buf| {
+            let (ofc_next, str_in) = buf.split_at_mut(n_ofc);
+            self.forward_ofc(x, u, ofc_next, str_in);
+            self.pull_back(x, u, str_in, v, out);
+        });
+    }
+
+    /// Steps the OFC once for both results, where `step` followed by `vjp` would step it twice.
+    fn residual_vjp(&self, x: &[f64], u: &[f64], residual: &mut [f64], out: &mut [f64]) {
+        check_len("state x", x.len(), self.state_dim());
+        check_len("residual", residual.len(), self.state_dim());
+        check_len("output", out.len(), self.state_dim());
+        let n_ofc = self.ofc_len();
+        with_scratch(self.striatum.input_dim(), |str_in| {
+            let (ofc_next, str_next) = residual.split_at_mut(n_ofc);
+            self.forward_ofc(x, u, ofc_next, str_in);
+            self.striatum.step(self.str_state(x), str_in, str_next);
+            for (r, xi) in residual.iter_mut().zip(x) {
+                *r -= xi;
+            }
+            self.pull_back(x, u, str_in, residual, out);
+        });
+    }
+}
+
+impl TwoRegion {
+    /// Writes `Jᵀ v` into `out`, given the STR input `str_in` of this step.
+    fn pull_back(&self, x: &[f64], u: &[f64], str_in: &[f64], v: &[f64], out: &mut [f64]) {
+        let n_ofc = self.ofc_len();
         let h_ofc = self.hidden_sizes()[0];
         let n_in = self.striatum.input_dim();
 
-        with_scratch(2 * n_ofc + 2 * n_in, |buf| {
-            let (ofc_next, rest) = buf.split_at_mut(n_ofc);
-            let (ofc_cotangent, rest) = rest.split_at_mut(n_ofc);
-            let (str_in, str_in_cotangent) = rest.split_at_mut(n_in);
-            self.forward_ofc(x, u, ofc_next, str_in);
+        with_scratch(n_ofc + n_in, |buf| {
+            let (ofc_cotangent, str_in_cotangent) = buf.split_at_mut(n_ofc);
 
             let (out_ofc, out_str) = out.split_at_mut(n_ofc);
             self.striatum.vjp_full(
@@ -334,6 +360,10 @@ impl RecurrentMap for StrOnlyMap<'_> {
     fn vjp(&self, x: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
         self.with_str_input(u, |s| self.net.striatum.vjp(x, s, v, out))
     }
+
+    fn residual_vjp(&self, x: &[f64], u: &[f64], residual: &mut [f64], out: &mut [f64]) {
+        self.with_str_input(u, |s| self.net.striatum.residual_vjp(x, s, residual, out))
+    }
 }
 
 /// The OFC alone, with state `[h_ofc; c_ofc]`. The OFC never reads the STR, so this is the
@@ -369,6 +399,10 @@ impl RecurrentMap for OfcOnlyMap<'_> {
 
     fn vjp(&self, x: &[f64], u: &[f64], v: &[f64], out: &mut [f64]) {
         self.net.ofc.vjp(x, u, v, out)
+    }
+
+    fn residual_vjp(&self, x: &[f64], u: &[f64], residual: &mut [f64], out: &mut [f64]) {
+        self.net.ofc.residual_vjp(x, u, residual, out)
     }
 }
 

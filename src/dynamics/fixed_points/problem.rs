@@ -3,23 +3,27 @@
 //! The gradient is `(J − I)ᵀ r` with `r = F_u(x) − x`, computed with one vector–Jacobian
 //! product, so no Jacobian is formed inside the optimiser.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 
 use argmin::core::{CostFunction, Gradient};
 use nalgebra::DVector;
 
 use crate::model::RecurrentMap;
 
-/// Residual and gradient of the last evaluated point. argmin's L-BFGS (0.11) requests the
-/// gradient at a point right after its More–Thuente line search evaluated cost and gradient
-/// there, and the cache serves that second request without another step and product.
+/// Residual and gradient of the last evaluated point.
+///
+/// argmin's L-BFGS and More–Thuente line search (0.11) request the gradient at every point
+/// whose cost they request, right after the cost. So a cost request computes both with one
+/// [`RecurrentMap::residual_vjp`], which shares the map's gates between them, and the
+/// gradient request that follows is served from here.
 struct Cache {
     x: Vec<f64>,
     residual: Vec<f64>,
     q: f64,
+    /// `(J − I)ᵀ r` at `x`.
+    gradient: Vec<f64>,
+    /// Whether `x`, `residual`, `q` and `gradient` belong together and `q` is finite.
     valid: bool,
-    /// The gradient at `x`, once computed.
-    gradient: Option<DVector<f64>>,
 }
 
 /// `q(x)` and its gradient for one map and one constant input. Not `Sync` (it caches the
@@ -34,35 +38,40 @@ impl<'a> ResidualProblem<'a> {
     /// Builds the problem for `map` with the input held at `input`.
     pub fn new(map: &'a dyn RecurrentMap, input: &'a [f64]) -> Self {
         let n = map.state_dim();
-        let cache = Cache { x: vec![0.0; n], residual: vec![0.0; n], q: f64::NAN, valid: false, gradient: None };
+        let cache = Cache { x: vec![0.0; n], residual: vec![0.0; n], q: f64::NAN, gradient: vec![0.0; n], valid: false };
         ResidualProblem { map, input, cache: RefCell::new(cache) }
     }
 
     /// Writes `r = F_u(x) − x` into `residual` and returns `q = ½‖r‖²`.
     pub fn residual(&self, x: &[f64], residual: &mut [f64]) -> f64 {
         self.map.step(x, self.input, residual);
-        let mut sum = 0.0;
         for (r, xi) in residual.iter_mut().zip(x) {
             *r -= xi;
-            sum += *r * *r;
         }
-        0.5 * sum
+        half_squared_norm(residual)
     }
 
-    /// Returns `q(x)`, from the cache when `x` is the last evaluated point.
-    fn cached_q(&self, x: &[f64]) -> f64 {
+    /// Fills the cache for `x` unless it already holds `x`, and returns it.
+    fn evaluate(&self, x: &[f64]) -> RefMut<'_, Cache> {
         let mut cache = self.cache.borrow_mut();
-        let cache = &mut *cache;
         if cache.valid && cache.x == x {
-            return cache.q;
+            return cache;
         }
-        let q = self.residual(x, &mut cache.residual);
-        cache.x.copy_from_slice(x);
-        cache.q = q;
-        cache.valid = q.is_finite();
-        cache.gradient = None;
-        q
+        let Cache { x: cached_x, residual, q, gradient, valid } = &mut *cache;
+        self.map.residual_vjp(x, self.input, residual, gradient);
+        for (g, r) in gradient.iter_mut().zip(residual.iter()) {
+            *g -= r;
+        }
+        *q = half_squared_norm(residual);
+        cached_x.copy_from_slice(x);
+        *valid = q.is_finite();
+        cache
     }
+}
+
+/// Returns `½‖r‖²`, summing the squares in order.
+fn half_squared_norm(r: &[f64]) -> f64 {
+    0.5 * r.iter().fold(0.0, |sum, ri| sum + ri * ri)
 }
 
 impl CostFunction for ResidualProblem<'_> {
@@ -72,7 +81,7 @@ impl CostFunction for ResidualProblem<'_> {
     /// Returns `q(x)`, or an error when it is not finite: argmin's More–Thuente line search
     /// can otherwise evaluate NaN costs without end.
     fn cost(&self, x: &Self::Param) -> Result<f64, argmin::core::Error> {
-        let q = self.cached_q(x.as_slice());
+        let q = self.evaluate(x.as_slice()).q;
         if q.is_finite() {
             Ok(q)
         } else {
@@ -87,20 +96,9 @@ impl Gradient for ResidualProblem<'_> {
 
     /// Returns `(J − I)ᵀ r`, or an error when it is not finite.
     fn gradient(&self, x: &Self::Param) -> Result<Self::Gradient, argmin::core::Error> {
-        let x = x.as_slice();
-        self.cached_q(x);
-
-        let mut cache = self.cache.borrow_mut();
-        if let Some(gradient) = &cache.gradient {
-            return Ok(gradient.clone());
-        }
-        let mut gradient = DVector::zeros(x.len());
-        self.map.vjp(x, self.input, &cache.residual, gradient.as_mut_slice());
-        gradient -= DVector::from_column_slice(&cache.residual);
-
-        if gradient.iter().all(|g| g.is_finite()) {
-            cache.gradient = Some(gradient.clone());
-            Ok(gradient)
+        let cache = self.evaluate(x.as_slice());
+        if cache.gradient.iter().all(|g| g.is_finite()) {
+            Ok(DVector::from_column_slice(&cache.gradient))
         } else {
             Err(argmin::core::Error::msg("gradient of q is not finite"))
         }
