@@ -7,6 +7,7 @@
 pub mod cell;
 mod dense;
 pub mod gru;
+mod kernels;
 pub mod linear;
 pub mod load;
 pub mod lstm;
