@@ -149,7 +149,8 @@ impl CellWeights {
 /// and two-region networks need to chain layers.
 pub(crate) trait CellDerivatives: RecurrentMap {
     /// Writes `∂x'/∂x` into `jx` (state × state) and, when given, `∂x'/∂u` into `ju` (state ×
-    /// input). Both must be zero on entry: entries that are zero by structure are not written.
+    /// input). Both must be zero on entry, because entries that are zero by structure are
+    /// not written.
     fn jacobians_into(
         &self,
         x: &[f64],

@@ -9,8 +9,8 @@ use super::{
     TwoRegion,
 };
 
-/// Step of the central differences. The truncation error (~ε²) and the rounding error
-/// (~1e-16/ε) both stay near 1e-10, far below the 1e-6 tolerance.
+/// Step of the central differences. The truncation error (about ε² = 1e-12) and the rounding
+/// error (about 1e-16/ε = 1e-10) are estimates far below the 1e-6 tolerance.
 const EPS: f64 = 1e-6;
 
 fn rng(name: &str) -> rand_chacha::ChaCha8Rng {
@@ -198,8 +198,8 @@ fn residual_vjp_two_region() {
     let mut r = rng("two_region");
     let net = random_two_region(&mut r);
     check_residual_vjp("two_region", &net, 1.5, &mut r);
-    let held = StrOnlyMap::with_logits(&net, [0.5, -1.0, 0.25]);
-    check_residual_vjp("str only", &held, 1.5, &mut r);
+    let str_only = StrOnlyMap::with_logits(&net, [0.5, -1.0, 0.25]);
+    check_residual_vjp("str only", &str_only, 1.5, &mut r);
     check_residual_vjp("ofc only", &OfcOnlyMap::new(&net), 1.5, &mut r);
 }
 

@@ -13,12 +13,12 @@ pub(crate) trait Entry: Copy + Into<f64> {
     /// `out += W x` with AVX, for this entry type.
     ///
     /// # Safety
-    /// The CPU must support AVX, and `w` must hold `out.len()` rows of `x.len()` entries.
+    /// The CPU must support AVX, and `w` must contain `out.len()` rows of `x.len()` entries.
     #[cfg(target_arch = "x86_64")]
     unsafe fn gemv_add_avx(w: &[Self], x: &[f64], out: &mut [f64]);
 }
 
-/// Adds `W x` to `out`, where `w` holds `out.len()` rows of `x.len()` entries.
+/// Adds `W x` to `out`, where `w` contains `out.len()` rows of `x.len()` entries.
 pub(crate) fn gemv_add<T: Entry>(w: &[T], x: &[f64], out: &mut [f64]) {
     assert_eq!(
         w.len(),
@@ -34,7 +34,7 @@ pub(crate) fn gemv_add<T: Entry>(w: &[T], x: &[f64], out: &mut [f64]) {
     gemv_add_portable(w, x, out);
 }
 
-/// Adds `Wᵀ d` to `out`, where `w` holds `d.len()` rows of `out.len()` entries.
+/// Adds `Wᵀ d` to `out`, where `w` contains `d.len()` rows of `out.len()` entries.
 pub(crate) fn gemv_t_add<T: Entry>(w: &[T], d: &[f64], out: &mut [f64]) {
     assert_eq!(
         w.len(),
@@ -141,7 +141,7 @@ macro_rules! gemv_add_avx_kernel {
         /// `out += W x` with AVX, for the entry type in its signature.
         ///
         /// # Safety
-        /// The CPU must support AVX, and `w` must hold `out.len()` rows of `x.len()` entries.
+        /// The CPU must support AVX, and `w` must contain `out.len()` rows of `x.len()` entries.
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx")]
         unsafe fn $name(w: &[$entry], x: &[f64], out: &mut [f64]) {

@@ -57,7 +57,9 @@ pub trait RecurrentMap: Send + Sync {
     /// `q = ½‖r‖²`, so the fixed-point search calls this once per point.
     ///
     /// The default calls [`step`](RecurrentMap::step) and then [`vjp`](RecurrentMap::vjp).
-    /// The cells override it to compute their gates once for both, with the same results.
+    /// The cells override it to compute their gates once for both, and the stacked and
+    /// two-region networks to run their forward pass once. Every override returns the same
+    /// bits as the default.
     fn residual_vjp(&self, x: &[f64], u: &[f64], residual: &mut [f64], out: &mut [f64]) {
         self.step(x, u, residual);
         for (r, xi) in residual.iter_mut().zip(x) {

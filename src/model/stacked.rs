@@ -171,8 +171,11 @@ impl RecurrentMap for Stacked {
         });
     }
 
-    /// Runs the layers forward once for both results; a single layer uses its own fused
+    /// Runs the layers forward once for both results. A single layer uses its own fused
     /// product.
+    ///
+    /// NOTE: with several layers each layer still computes its gates twice, in `forward` and
+    /// again in its `vjp_full`.
     fn residual_vjp(&self, x: &[f64], u: &[f64], residual: &mut [f64], out: &mut [f64]) {
         if let [layer] = self.layers.as_slice() {
             return layer.residual_vjp(x, u, residual, out);

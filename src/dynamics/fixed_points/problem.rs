@@ -51,7 +51,7 @@ impl<'a> ResidualProblem<'a> {
         half_squared_norm(residual)
     }
 
-    /// Fills the cache for `x` unless it already holds `x`, and returns it.
+    /// Fills the cache for `x` unless it already contains `x`, and returns it.
     fn evaluate(&self, x: &[f64]) -> RefMut<'_, Cache> {
         let mut cache = self.cache.borrow_mut();
         if cache.valid && cache.x == x {
