@@ -9,6 +9,8 @@
 //! add, so results are byte-identical on every x86_64 CPU.
 
 /// An entry type of the weights: f64, or f32 widened exactly to f64.
+// NOTE: only x86_64 builds have been compiled and tested. Elsewhere the portable kernels
+// run, which the tests here also exercise on x86_64.
 pub(crate) trait Entry: Copy + Into<f64> {
     /// `out += W x` with AVX, for this entry type.
     ///
