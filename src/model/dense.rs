@@ -90,7 +90,9 @@ pub(crate) fn write_scaled_block_sum(
     );
     assert!(
         row0 + h <= target.nrows() && col0 + cols <= target.ncols(),
-        "the block runs past the target"
+        "the block runs past the target: a {h} × {cols} block at ({row0}, {col0}) in a {} × {} target",
+        target.nrows(),
+        target.ncols()
     );
 
     let stride = target.nrows();

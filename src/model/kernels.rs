@@ -1,8 +1,9 @@
 //! Matrix–vector products on row-major weights, `out += W x` and `out += Wᵀ d`, in f64.
 //!
 //! Weights are f64 or f32 (a model file's own precision). f32 entries are widened to f64
-//! exactly before they are multiplied, so both give the same bytes, and f32 halves the memory
-//! traffic, which bounds these products once a weight matrix outgrows the L2 cache.
+//! exactly before they are multiplied, so both give the same bytes. f32 halves the memory
+//! traffic, which matters once a weight matrix outgrows the L2 cache: `W_hh` of a 256-unit
+//! GRU takes 1.5 MB in f64.
 //!
 //! Each product has a portable kernel and, on x86_64 CPUs with AVX (detected at run time),
 //! an AVX kernel. Both use the same order of additions and neither fuses a multiply with an
@@ -251,8 +252,9 @@ unsafe fn gemv_t_add_avx<T: Entry>(w: &[T], d: &[f64], out: &mut [f64]) {
     gemv_t_add_body(w, d, out);
 }
 
-/// Rows are taken four at a time so that `out` is loaded and stored once per four rows, each
-/// column adding `(d₀ w₀ + d₁ w₁) + (d₂ w₂ + d₃ w₃)`, then the leftover rows one at a time.
+/// Adds `Wᵀ d` to `out`, four rows at a time so that `out` is loaded and stored once per four
+/// rows. Each column adds `(d₀ w₀ + d₁ w₁) + (d₂ w₂ + d₃ w₃)` per block, then the leftover
+/// rows one at a time.
 #[inline(always)]
 fn gemv_t_add_body<T: Entry>(w: &[T], d: &[f64], out: &mut [f64]) {
     let n = out.len();
