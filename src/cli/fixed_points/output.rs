@@ -81,12 +81,13 @@ impl Summary {
         }
 
         println!();
-        println!("{:>4}  {:<5}  {:>9}  {:<8}  {:>8}  {:>10}  {:>12}  {:>6}  readout", "#", "kind", "q", "stability", "unstable", "max |λ|", "slowest τ", "starts");
+        println!("{:>4}  {:<5}  {:>9}  {:<8}  {:>8}  {:>10}  {:>22}  {:>6}  readout", "#", "kind", "q", "stability", "unstable", "max |λ|", "slowest τ", "starts");
         for (i, p) in report.points.iter().take(show).enumerate() {
             let max_modulus = p.spectrum.modes.first().map_or(f64::NAN, |m| m.modulus);
             let slowest = p.spectrum.modes.iter().filter_map(|m| m.tau_steps).fold(None, |acc: Option<f64>, t| Some(acc.map_or(t, |a| a.max(t))));
             let tau = match (slowest, p.spectrum.n_marginal) {
                 (_, n) if n > 0 => "∞ (marginal)".to_string(),
+                (Some(t), _) if report.options.dt != 1.0 => format!("{t:.1} steps = {:.3} s", t * report.options.dt),
                 (Some(t), _) => format!("{t:.3} steps"),
                 (None, _) => "-".to_string(),
             };
@@ -96,7 +97,7 @@ impl Summary {
             };
             let readout: Vec<String> = self.readouts[i].iter().take(6).map(|v| format!("{v:+.2}")).collect();
             println!(
-                "{:>4}  {:<5}  {:>9.2e}  {:<8}  {:>8}  {:>10.6}  {:>12}  {:>6}  [{}]",
+                "{:>4}  {:<5}  {:>9.2e}  {:<8}  {:>8}  {:>10.6}  {:>22}  {:>6}  [{}]",
                 i, kind, p.q, stability_name(p.spectrum.stability), p.spectrum.n_unstable, max_modulus, tau, p.starts.len(), readout.join(", ")
             );
         }
