@@ -1,9 +1,9 @@
 //! Row-major matrix products for BPTT.
 //!
-//! Batched products go to `matrixmultiply` (single-threaded, so the reduction order and the
-//! result bytes do not depend on the thread count). A batch of one row goes to the
-//! matrix–vector kernels below instead, because `matrixmultiply` packs the whole weight matrix
-//! on every call, which costs more than the product itself at batch 1.
+//! Batched products go to faer's sequential GEMM through [`Real::gemm`] (single-threaded, so the
+//! reduction order and the result bytes do not depend on the thread count). A batch of one row
+//! goes to the matrix–vector kernels below instead, which read each weight row once and keep
+//! the RL window's batch-1 steps free of GEMM set-up costs.
 //!
 //! Large products are split into blocks of output columns (or rows), with a width fixed by the
 //! matrix sizes, and the blocks run as rayon tasks. Every output element is computed by one task with the same
@@ -101,10 +101,6 @@ pub fn matmul_a_wt<T: Real>(m: usize, k: usize, n: usize, a: &[T], w: &[T], beta
         }
         return;
     }
-
-    // NOTE: `matrixmultiply` packs both operands on every call. Packing took about a fifth of
-    // a batched epoch at 256 units (perf, 1 thread); a GEMM that keeps the packed weights across
-    // steps would remove that.
 
     // Column block j covers outputs j·width.. of every row, i.e. weight rows j·width...
     if n == 0 {

@@ -288,16 +288,63 @@ const PARALLEL_MIN_ELEMENTS: usize = 8192;
 /// Applies the gate nonlinearities to one batch row of pre-activations (in place) and updates
 /// its cell and hidden state.
 fn activate_row<T: Real>(g_row: &mut [T], c_prev: &[T], c_next: &mut [T], tanh_c: &mut [T], h_next: &mut [T]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked at run time just above).
+        unsafe { activate_row_avx2(g_row, c_prev, c_next, tanh_c, h_next) };
+        return;
+    }
+    activate_row_portable(g_row, c_prev, c_next, tanh_c, h_next);
+}
+
+/// Replaces one batch row of gate activations by the gradients of their pre-activations, and
+/// `dc` (the gradient at c_{t+1}) by the carry `∂L/∂c_t`.
+fn backprop_row<T: Real>(g_row: &mut [T], tanh_c: &[T], c_prev: &[T], dh_carry: &[T], dh_step: &[T], dc: &mut [T]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked at run time just above).
+        unsafe { backprop_row_avx2(g_row, tanh_c, c_prev, dh_carry, dh_step, dc) };
+        return;
+    }
+    backprop_row_portable(g_row, tanh_c, c_prev, dh_carry, dh_step, dc);
+}
+
+/// Whether the row loops may use their AVX2 copies. The copies run the same operations in the
+/// same order as the portable loops, with no fused multiply–adds because Rust never contracts
+/// `a * b + c`, so they give the same bytes. They are faster because they run 8 lanes wide.
+#[cfg(target_arch = "x86_64")]
+fn has_avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn activate_row_avx2<T: Real>(g_row: &mut [T], c_prev: &[T], c_next: &mut [T], tanh_c: &mut [T], h_next: &mut [T]) {
+    activate_row_portable(g_row, c_prev, c_next, tanh_c, h_next);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn backprop_row_avx2<T: Real>(g_row: &mut [T], tanh_c: &[T], c_prev: &[T], dh_carry: &[T], dh_step: &[T], dc: &mut [T]) {
+    backprop_row_portable(g_row, tanh_c, c_prev, dh_carry, dh_step, dc);
+}
+
+#[inline(always)]
+fn activate_row_portable<T: Real>(g_row: &mut [T], c_prev: &[T], c_next: &mut [T], tanh_c: &mut [T], h_next: &mut [T]) {
     let n_h = c_prev.len();
+    let (gi, rest) = g_row[..4 * n_h].split_at_mut(n_h);
+    let (gf, rest) = rest.split_at_mut(n_h);
+    let (gg, go) = rest.split_at_mut(n_h);
+    let (c_next, tanh_c, h_next) = (&mut c_next[..n_h], &mut tanh_c[..n_h], &mut h_next[..n_h]);
     for j in 0..n_h {
-        let i = g_row[j].sigmoid();
-        let f = g_row[n_h + j].sigmoid();
-        let g = g_row[2 * n_h + j].tanh();
-        let o = g_row[3 * n_h + j].sigmoid();
-        g_row[j] = i;
-        g_row[n_h + j] = f;
-        g_row[2 * n_h + j] = g;
-        g_row[3 * n_h + j] = o;
+        let i = gi[j].sigmoid();
+        let f = gf[j].sigmoid();
+        let g = gg[j].tanh();
+        let o = go[j].sigmoid();
+        gi[j] = i;
+        gf[j] = f;
+        gg[j] = g;
+        go[j] = o;
 
         let c = f * c_prev[j] + i * g;
         let tc = c.tanh();
@@ -307,20 +354,23 @@ fn activate_row<T: Real>(g_row: &mut [T], c_prev: &[T], c_next: &mut [T], tanh_c
     }
 }
 
-/// Replaces one batch row of gate activations by the gradients of their pre-activations, and
-/// `dc` (the gradient at c_{t+1}) by the carry `∂L/∂c_t`.
-fn backprop_row<T: Real>(g_row: &mut [T], tanh_c: &[T], c_prev: &[T], dh_carry: &[T], dh_step: &[T], dc: &mut [T]) {
+#[inline(always)]
+fn backprop_row_portable<T: Real>(g_row: &mut [T], tanh_c: &[T], c_prev: &[T], dh_carry: &[T], dh_step: &[T], dc: &mut [T]) {
     let n_h = c_prev.len();
+    let (gi, rest) = g_row[..4 * n_h].split_at_mut(n_h);
+    let (gf, rest) = rest.split_at_mut(n_h);
+    let (gg, go) = rest.split_at_mut(n_h);
+    let (tanh_c, dh_carry, dh_step, dc) = (&tanh_c[..n_h], &dh_carry[..n_h], &dh_step[..n_h], &mut dc[..n_h]);
     for j in 0..n_h {
-        let (i, f, g, o) = (g_row[j], g_row[n_h + j], g_row[2 * n_h + j], g_row[3 * n_h + j]);
+        let (i, f, g, o) = (gi[j], gf[j], gg[j], go[j]);
         let tc = tanh_c[j];
         let dh = dh_carry[j] + dh_step[j];
         let dc_total = dc[j] + dh * o * (T::ONE - tc * tc);
 
-        g_row[j] = dc_total * g * i * (T::ONE - i);
-        g_row[n_h + j] = dc_total * c_prev[j] * f * (T::ONE - f);
-        g_row[2 * n_h + j] = dc_total * i * (T::ONE - g * g);
-        g_row[3 * n_h + j] = dh * tc * o * (T::ONE - o);
+        gi[j] = dc_total * g * i * (T::ONE - i);
+        gf[j] = dc_total * c_prev[j] * f * (T::ONE - f);
+        gg[j] = dc_total * i * (T::ONE - g * g);
+        go[j] = dh * tc * o * (T::ONE - o);
         dc[j] = dc_total * f;
     }
 }
