@@ -12,7 +12,7 @@
 
 use rayon::prelude::*;
 
-use super::linalg::{accumulate_at_b, accumulate_column_sums, matmul_a_w, matmul_a_wt};
+use super::linalg::{accumulate_at_b, accumulate_column_sums, axpy, matmul_a_w, matmul_a_wt, parallel_allowed};
 use super::params::{CellKind, CellParams};
 use super::real::Real;
 use crate::error::{Error, Result};
@@ -43,6 +43,8 @@ pub struct LstmTape<T> {
     /// window so the per-step product reads the weights contiguously (see `step`).
     w_ih_t: Vec<T>,
     w_hh_t: Vec<T>,
+    /// Column sums of the gate gradients over all steps and rows (4H), the bias gradient.
+    bias_grad: Vec<T>,
     dh: Vec<T>,
     dc: Vec<T>,
 }
@@ -77,6 +79,7 @@ impl<T: Real> LstmTape<T> {
         grow(&mut self.gates, capacity * batch * 4 * self.hidden);
         grow(&mut self.tanh_c, capacity * state);
         grow(&mut self.bias, 4 * self.hidden);
+        grow(&mut self.bias_grad, 4 * self.hidden);
         grow(&mut self.dh, state);
         grow(&mut self.dc, state);
         self.h[..state].copy_from_slice(h0);
@@ -161,7 +164,7 @@ impl<T: Real> LstmTape<T> {
         let h_next = &mut self.h[(t + 1) * state..(t + 2) * state];
         let tanh_c = &mut self.tanh_c[t * state..(t + 1) * state];
         let activate = |(((g_row, c_prev), c_next), (tanh_c, h_next))| activate_row(g_row, c_prev, c_next, tanh_c, h_next);
-        if b < 2 * ROWS_PER_TASK || state < PARALLEL_MIN_ELEMENTS {
+        if b < 2 * ROWS_PER_TASK || state < PARALLEL_MIN_ELEMENTS || !parallel_allowed() {
             // A rayon call from outside the pool costs a cross-thread hand-off; not worth it here.
             gates_t
                 .chunks_mut(rows)
@@ -200,6 +203,26 @@ impl<T: Real> LstmTape<T> {
         grads: &mut CellParams<T>,
         mut dx: Option<&mut [T]>,
     ) -> Result<()> {
+        let (b, n_in, n) = (self.batch, self.input, self.steps);
+        let state = b * self.hidden;
+        check_len("dh_out", dh_out.len(), n * state)?;
+        if let Some(dx) = dx.as_deref() {
+            check_len("dx", dx.len(), n * b * n_in)?;
+        }
+        self.begin_backward(params, grads, dh_final, dc_final)?;
+        for t in (0..n).rev() {
+            let dx_t = dx.as_deref_mut().map(|dx| &mut dx[t * b * n_in..(t + 1) * b * n_in]);
+            self.backward_step(params, t, &dh_out[t * state..(t + 1) * state], dx_t);
+        }
+        self.finish_backward(grads);
+        Ok(())
+    }
+
+    /// Checks the shapes for a backward pass and loads the gradients `dh_final` and `dc_final`
+    /// (B × H) with respect to the last state. Callers then run
+    /// [`backward_step`](Self::backward_step) for t = steps − 1 down to 0, and
+    /// [`finish_backward`](Self::finish_backward).
+    pub(crate) fn begin_backward(&mut self, params: &CellParams<T>, grads: &CellParams<T>, dh_final: &[T], dc_final: &[T]) -> Result<()> {
         self.check_params(params)?;
         if grads.kind != CellKind::Lstm || grads.input != self.input || grads.hidden != self.hidden {
             return Err(Error::invalid("LSTM gradient", "has a different shape from the layer"));
@@ -207,57 +230,67 @@ impl<T: Real> LstmTape<T> {
         if self.consumed {
             return Err(Error::invalid("LSTM backward", "already ran on this window; run the forward pass again"));
         }
-        let (b, n_in, n_h, n) = (self.batch, self.input, self.hidden, self.steps);
-        let rows = 4 * n_h;
-        let state = b * n_h;
-        check_len("dh_out", dh_out.len(), n * state)?;
+        let state = self.batch * self.hidden;
         check_len("dh_final", dh_final.len(), state)?;
         check_len("dc_final", dc_final.len(), state)?;
-        if let Some(dx) = dx.as_deref() {
-            check_len("dx", dx.len(), n * b * n_in)?;
-        }
         self.consumed = true;
-
         self.dh[..state].copy_from_slice(dh_final);
         self.dc[..state].copy_from_slice(dc_final);
-        for t in (0..n).rev() {
-            let gates_t = &mut self.gates[t * b * rows..(t + 1) * b * rows];
-            let tanh_c = &self.tanh_c[t * state..(t + 1) * state];
-            let c_prev = &self.c[t * state..(t + 1) * state];
-            let dh_step = &dh_out[t * state..(t + 1) * state];
+        Ok(())
+    }
 
-            // Gate pre-activation gradients, written over the activations.
-            let backprop = |(((g_row, (tanh_c, c_prev)), (dh_carry, dh_step)), dc)| backprop_row(g_row, tanh_c, c_prev, dh_carry, dh_step, dc);
-            if b < 2 * ROWS_PER_TASK || state < PARALLEL_MIN_ELEMENTS {
-                gates_t
-                    .chunks_mut(rows)
-                    .zip(tanh_c.chunks(n_h).zip(c_prev.chunks(n_h)))
-                    .zip(self.dh[..state].chunks(n_h).zip(dh_step.chunks(n_h)))
-                    .zip(self.dc[..state].chunks_mut(n_h))
-                    .for_each(backprop);
-            } else {
-                let rows_iter = gates_t
-                    .par_chunks_mut(rows)
-                    .zip(tanh_c.par_chunks(n_h).zip(c_prev.par_chunks(n_h)))
-                    .zip(self.dh[..state].par_chunks(n_h).zip(dh_step.par_chunks(n_h)))
-                    .zip(self.dc[..state].par_chunks_mut(n_h));
-                rows_iter.with_min_len(ROWS_PER_TASK).for_each(backprop);
-            }
+    /// Backpropagates through step `t`, given `dh_step` (B × H), the gradient with respect to
+    /// `h_{t+1}` from outside the recurrence. Writes the input gradient into `dx_t` (B × I)
+    /// when given. Steps must run from the last one down to 0 after
+    /// [`begin_backward`](Self::begin_backward).
+    pub(crate) fn backward_step(&mut self, params: &CellParams<T>, t: usize, dh_step: &[T], dx_t: Option<&mut [T]>) {
+        let (b, n_in, n_h) = (self.batch, self.input, self.hidden);
+        let rows = 4 * n_h;
+        let state = b * n_h;
+        let gates_t = &mut self.gates[t * b * rows..(t + 1) * b * rows];
+        let tanh_c = &self.tanh_c[t * state..(t + 1) * state];
+        let c_prev = &self.c[t * state..(t + 1) * state];
 
-            // Carries to the previous step.
-            matmul_a_w(b, rows, n_h, gates_t, &params.w_hh, T::ZERO, &mut self.dh[..state]);
-            if let Some(dx) = dx.as_deref_mut() {
-                matmul_a_w(b, rows, n_in, gates_t, &params.w_ih, T::ZERO, &mut dx[t * b * n_in..(t + 1) * b * n_in]);
-            }
+        // Gate pre-activation gradients, written over the activations.
+        let backprop = |(((g_row, (tanh_c, c_prev)), (dh_carry, dh_step)), dc)| backprop_row(g_row, tanh_c, c_prev, dh_carry, dh_step, dc);
+        if b < 2 * ROWS_PER_TASK || state < PARALLEL_MIN_ELEMENTS || !parallel_allowed() {
+            gates_t
+                .chunks_mut(rows)
+                .zip(tanh_c.chunks(n_h).zip(c_prev.chunks(n_h)))
+                .zip(self.dh[..state].chunks(n_h).zip(dh_step.chunks(n_h)))
+                .zip(self.dc[..state].chunks_mut(n_h))
+                .for_each(backprop);
+        } else {
+            let rows_iter = gates_t
+                .par_chunks_mut(rows)
+                .zip(tanh_c.par_chunks(n_h).zip(c_prev.par_chunks(n_h)))
+                .zip(self.dh[..state].par_chunks(n_h).zip(dh_step.par_chunks(n_h)))
+                .zip(self.dc[..state].par_chunks_mut(n_h));
+            rows_iter.with_min_len(ROWS_PER_TASK).for_each(backprop);
         }
 
-        // Weight and bias gradients of all steps at once.
+        // Carries to the previous step.
+        matmul_a_w(b, rows, n_h, gates_t, &params.w_hh, T::ZERO, &mut self.dh[..state]);
+        if let Some(dx_t) = dx_t {
+            matmul_a_w(b, rows, n_in, gates_t, &params.w_ih, T::ZERO, dx_t);
+        }
+    }
+
+    /// Adds the weight and bias gradients of all steps to `grads`, as one product over every
+    /// (step, row), after the last [`backward_step`](Self::backward_step).
+    pub(crate) fn finish_backward(&mut self, grads: &mut CellParams<T>) {
+        let (b, n_in, n_h, n) = (self.batch, self.input, self.hidden, self.steps);
+        let rows = 4 * n_h;
         let da = &self.gates[..n * b * rows];
         accumulate_at_b(n * b, rows, n_in, da, &self.x[..n * b * n_in], &mut grads.w_ih);
-        accumulate_at_b(n * b, rows, n_h, da, &self.h[..n * state], &mut grads.w_hh);
-        accumulate_column_sums(n * b, rows, da, &mut grads.b_ih);
-        accumulate_column_sums(n * b, rows, da, &mut grads.b_hh);
-        Ok(())
+        accumulate_at_b(n * b, rows, n_h, da, &self.h[..n * b * n_h], &mut grads.w_hh);
+
+        // Both biases get the same gradient, the column sums of `da`: sum once, add twice.
+        let sums = &mut self.bias_grad[..rows];
+        sums.fill(T::ZERO);
+        accumulate_column_sums(n * b, rows, da, sums);
+        axpy(T::ONE, sums, &mut grads.b_ih);
+        axpy(T::ONE, sums, &mut grads.b_hh);
     }
 
     /// Gradients `(∂L/∂h_0, ∂L/∂c_0)` (B × H each) left by the last backward pass.
