@@ -442,3 +442,26 @@ fn results_do_not_depend_on_thread_count() {
         }
     }
 }
+
+#[test]
+fn tape_reused_after_nan_window_matches_fresh_tape() {
+    // The gate products overwrite the tape's gate rows without reading them, so NaN left by a
+    // diverged window must not reach the next one.
+    for (hidden, batch, steps) in [(8, 3, 5), (8, 1, 5), (128, 64, 3)] {
+        let params = TwoRegionParams::<f32>::init(hidden, hidden, 14);
+        let inputs: Vec<f32> = random(batch * steps * 4, 14, "inputs").iter().map(|&v| v as f32).collect();
+        let state = TwoRegionState::uniform(batch, hidden, hidden, &mut crate::rng::stream(14, "state"));
+
+        let mut fresh = TwoRegionTape::new(hidden, hidden);
+        fresh.forward_batch(&params, &inputs, steps, &state).unwrap();
+
+        let mut reused = TwoRegionTape::new(hidden, hidden);
+        let nan_inputs = vec![f32::NAN; inputs.len()];
+        reused.forward_batch(&params, &nan_inputs, steps, &state).unwrap();
+        assert!(reused.p().iter().all(|v| v.is_nan()), "the diverged window at batch {batch} is not NaN");
+        reused.forward_batch(&params, &inputs, steps, &state).unwrap();
+
+        assert_eq!(fresh.q(), reused.q(), "q at batch {batch}");
+        assert_eq!(fresh.p(), reused.p(), "p at batch {batch}");
+    }
+}
