@@ -47,7 +47,7 @@ thread_local! {
 /// A guard that keeps every product and row loop of this module and of the LSTM tape on the
 /// calling thread, each product as one block, until it is dropped.
 ///
-/// A stage of the two-region pipeline holds one, because it must not enter rayon while its
+/// A stage of the two-region pipeline enters one, because it must not enter rayon while its
 /// partner stage may be waiting for it: a rayon thread that waits for a stolen task runs other
 /// queued tasks meanwhile, and could pick up the partner stage and spin in it forever. Whether
 /// a caller enters the scope is decided by the sizes, so results still depend only on them.

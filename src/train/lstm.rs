@@ -342,7 +342,7 @@ fn backprop_row<T: Real>(g_row: &mut [T], tanh_c: &[T], c_prev: &[T], dh_carry: 
     backprop_row_portable(g_row, tanh_c, c_prev, dh_carry, dh_step, dc);
 }
 
-/// Whether the row loops may use their AVX2 copies. The copies run the same operations in the
+/// Returns whether the row loops may use their AVX2 copies. The copies run the same operations in the
 /// same order as the portable loops, with no fused multiply–adds because Rust never contracts
 /// `a * b + c`, so they give the same bytes. They are faster because they run 8 lanes wide.
 #[cfg(target_arch = "x86_64")]

@@ -2,9 +2,12 @@
 //! loop (the other region) that reads the producer's per-step output as soon as it is written.
 //!
 //! The two loops run as the two halves of one `rayon::join`, so a pool of one thread runs the
-//! producer to the end and then the consumer, and a larger pool overlaps them. Each loop does
-//! the same arithmetic in the same order either way, so the bytes do not depend on the thread
-//! count. The producer never waits for the consumer, so the pipeline cannot deadlock.
+//! producer to the end and then the consumer, and a pool with a free second thread overlaps
+//! them. Each loop does the same arithmetic in the same order either way, so the bytes do not
+//! depend on the thread count. The producer never waits for the consumer, and it must not enter
+//! rayon before its last step is published (`linalg::SequentialScope` ensures that), because a
+//! rayon thread that waits inside the producer could pick up the queued consumer and spin in it
+//! forever.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -96,7 +99,7 @@ impl Drop for ProducerGuard<'_> {
 /// A buffer that the producer writes and the consumer reads, one step's rows at a time.
 ///
 /// Each step owns the rows `[t · width, (t + 1) · width)`. The producer writes a step's rows
-/// before it publishes the step and never touches them again; the consumer reads them only
+/// before it publishes the step and never touches them again. The consumer reads them only
 /// after [`Progress::wait_for`] confirmed the step. That protocol, not the borrow checker,
 /// keeps the two loops from touching the same rows at the same time.
 #[derive(Clone, Copy)]
@@ -117,7 +120,7 @@ impl<T> StepRows<T> {
         StepRows { ptr: buffer.as_mut_ptr(), len: buffer.len(), width }
     }
 
-    /// The rows of step `t`, for the producer to write.
+    /// Returns the rows of step `t`, for the producer to write.
     ///
     /// # Safety
     /// Only the producer may call this, for a step it has not published, while the buffer's
@@ -128,7 +131,7 @@ impl<T> StepRows<T> {
         std::slice::from_raw_parts_mut(self.ptr.add(t * self.width), self.width)
     }
 
-    /// The rows of step `t`, for the consumer to read.
+    /// Returns the rows of step `t`, for the consumer to read.
     ///
     /// # Safety
     /// The producer must have published step `t` (so it writes these rows no more), and the

@@ -330,8 +330,8 @@ impl<T: Real> TwoRegionTape<T> {
         Ok(())
     }
 
-    /// Whether a window's steps are large enough that running the two regions as parallel
-    /// rayon tasks pays for the task hand-off (about a microsecond inside the pool).
+    /// Returns whether a window's steps are large enough for the two regions to run as
+    /// parallel rayon tasks.
     fn pipelined(&self) -> bool {
         let largest = self.h1.max(self.h2);
         self.batch * 4 * largest * largest >= PIPELINE_MIN_WORK
@@ -363,12 +363,14 @@ impl<T: Real> TwoRegionTape<T> {
 
 /// Multiply–adds of one region's recurrent product per step (B · 4H · H) from which the two
 /// regions run as parallel rayon tasks. Below it (batch 1 at 64 units: 16 384) a step takes
-/// a few microseconds and the hand-off would cost more than it saves.
+/// a few microseconds, and the spinning consumer would take a core from other work for little
+/// gain.
+// NOTE: an estimate; RL windows at batch 1 below 128 units were not timed with the pipeline.
 const PIPELINE_MIN_WORK: usize = 1 << 16;
 
 /// Writes the OFC's total output gradient at one step, `dq_total = dq + ∂L/∂s[2..5]` (the STR
 /// reads `q[0..3]` at input columns 2..5), and its head's gradient with respect to `h¹`,
-/// `dh_ofc = dq_total · W_linear1`. Every argument holds the B rows of that step.
+/// `dh_ofc = dq_total · W_linear1`. Every argument contains the B rows of that step.
 fn ofc_head_grad<T: Real>(dq: &[T], ds: &[T], w_linear1: &[T], dq_total: &mut [T], dh_ofc: &mut [T]) {
     let b = dq.len() / OFC_OUTPUTS;
     let h1 = w_linear1.len() / OFC_OUTPUTS;
