@@ -224,14 +224,8 @@ const LN2_LO: f32 = 1.428_606_8e-6;
 /// `e^x = 2^n · Σ_{j≤7} r^j / j!`; the first omitted term is below 5.3e−9 relative.
 #[inline(always)]
 fn exp_f32(x: f32) -> f32 {
-    // Comparisons rather than `clamp`, so that NaN passes through (both tests are false).
-    let x = if x > EXP_MAX {
-        EXP_MAX
-    } else if x < EXP_MIN {
-        EXP_MIN
-    } else {
-        x
-    };
+    // `f32::clamp` returns NaN for NaN.
+    let x = x.clamp(EXP_MIN, EXP_MAX);
 
     let shifted = x * std::f32::consts::LOG2_E + ROUND_MAGIC;
     let n = shifted - ROUND_MAGIC;
