@@ -209,7 +209,7 @@ const EXP_MAX: f32 = 88.0;
 /// 1.5 · 2²³: adding it to a float of magnitude below 2²² rounds that float to the nearest
 /// integer (ties to even) and leaves the integer in the low mantissa bits.
 const ROUND_MAGIC: f32 = 12_582_912.0;
-/// ln 2 split into a part with 8 trailing zero bits (so `n · LN2_HI` is exact for |n| ≤ 128)
+/// ln 2 split into a part with 9 trailing zero bits (so `n · LN2_HI` is exact for |n| ≤ 128)
 /// and the remainder (Cody–Waite reduction).
 const LN2_HI: f32 = 0.693_145_75;
 const LN2_LO: f32 = 1.428_606_8e-6;
