@@ -370,7 +370,8 @@ fn truncated_window_matches_constant_start() {
 
 // ---------------------------------------------------------------------------------------------
 // Batched against batch-1 runs, and thread-count independence, at sizes that take the parallel
-// paths (batch × hidden ≥ 8192 state entries, products above 2²¹ multiply–adds).
+// paths (the two-region pipeline from B · 4H · H ≥ 2¹⁶, weight products above 2²¹
+// multiply–adds).
 
 fn run_batch<T: super::Real>(params: &TwoRegionParams<T>, inputs: &[T], steps: usize, state: &TwoRegionState<T>, wp: &[T]) -> (Vec<T>, TwoRegionParams<T>) {
     let mut tape = TwoRegionTape::new(params.ofc_hidden(), params.str_hidden());
@@ -422,17 +423,45 @@ fn batched_run_equals_sum_of_single_runs() {
 
 #[test]
 fn results_do_not_depend_on_thread_count() {
-    let (hidden, batch, steps) = (128, 64, 4);
-    let params = TwoRegionParams::<f32>::init(hidden, hidden, 13);
-    let inputs: Vec<f32> = random(batch * steps * 4, 13, "inputs").iter().map(|&v| v as f32).collect();
-    let wp: Vec<f32> = random(batch * steps * 6, 13, "wp").iter().map(|&v| v as f32).collect();
-    let state = TwoRegionState::uniform(batch, hidden, hidden, &mut crate::rng::stream(13, "state"));
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| run_batch(&params, &inputs, steps, &state, &wp))
-    };
-    let (p1, g1) = run(1);
-    let (p3, g3) = run(3);
-    assert_eq!(p1, p3);
-    assert_eq!(g1, g3);
+    // Batch 64 takes the pipeline and the split weight products; batch 1 at 128 units takes
+    // the pipeline of an RL window's backward pass.
+    for (hidden, batch, steps) in [(128, 64, 4), (128, 1, 20)] {
+        let params = TwoRegionParams::<f32>::init(hidden, hidden, 13);
+        let inputs: Vec<f32> = random(batch * steps * 4, 13, "inputs").iter().map(|&v| v as f32).collect();
+        let wp: Vec<f32> = random(batch * steps * 6, 13, "wp").iter().map(|&v| v as f32).collect();
+        let state = TwoRegionState::uniform(batch, hidden, hidden, &mut crate::rng::stream(13, "state"));
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| run_batch(&params, &inputs, steps, &state, &wp))
+        };
+        let (p1, g1) = run(1);
+        for threads in [2, 3] {
+            let (p, g) = run(threads);
+            assert_eq!(p1, p, "outputs at batch {batch}, {threads} threads");
+            assert_eq!(g1, g, "gradients at batch {batch}, {threads} threads");
+        }
+    }
+}
+
+#[test]
+fn tape_reused_after_nan_window_matches_fresh_tape() {
+    // The gate products overwrite the tape's gate rows without reading them, so NaN left by a
+    // diverged window must not reach the next one.
+    for (hidden, batch, steps) in [(8, 3, 5), (8, 1, 5), (128, 64, 3)] {
+        let params = TwoRegionParams::<f32>::init(hidden, hidden, 14);
+        let inputs: Vec<f32> = random(batch * steps * 4, 14, "inputs").iter().map(|&v| v as f32).collect();
+        let state = TwoRegionState::uniform(batch, hidden, hidden, &mut crate::rng::stream(14, "state"));
+
+        let mut fresh = TwoRegionTape::new(hidden, hidden);
+        fresh.forward_batch(&params, &inputs, steps, &state).unwrap();
+
+        let mut reused = TwoRegionTape::new(hidden, hidden);
+        let nan_inputs = vec![f32::NAN; inputs.len()];
+        reused.forward_batch(&params, &nan_inputs, steps, &state).unwrap();
+        assert!(reused.p().iter().all(|v| v.is_nan()), "the diverged window at batch {batch} is not NaN");
+        reused.forward_batch(&params, &inputs, steps, &state).unwrap();
+
+        assert_eq!(fresh.q(), reused.q(), "q at batch {batch}");
+        assert_eq!(fresh.p(), reused.p(), "p at batch {batch}");
+    }
 }

@@ -1,13 +1,16 @@
 //! Row-major matrix products for BPTT.
 //!
-//! Batched products go to `matrixmultiply` (single-threaded, so the reduction order and the
-//! result bytes do not depend on the thread count). A batch of one row goes to the
-//! matrix–vector kernels below instead, because `matrixmultiply` packs the whole weight matrix
-//! on every call, which costs more than the product itself at batch 1.
+//! Batched products go to faer's sequential GEMM through [`Real::gemm`] (single-threaded, so the
+//! reduction order and the result bytes do not depend on the thread count). A batch of one row
+//! goes to the matrix–vector kernels below instead, which read each weight row once and keep
+//! the RL window's batch-1 steps free of GEMM set-up costs.
 //!
 //! Large products are split into blocks of output columns (or rows), with a width fixed by the
 //! matrix sizes, and the blocks run as rayon tasks. Every output element is computed by one task with the same
 //! summation order whatever the number of threads, so results do not depend on it.
+
+use std::cell::Cell;
+use std::marker::PhantomData;
 
 use rayon::prelude::*;
 
@@ -36,6 +39,42 @@ impl<T> SharedPtr<T> {
     }
 }
 
+thread_local! {
+    /// Set while a [`SequentialScope`] is alive on this thread.
+    static SEQUENTIAL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A guard that keeps every product and row loop of this module and of the LSTM tape on the
+/// calling thread, each product as one block, until it is dropped.
+///
+/// A stage of the two-region pipeline enters one, because it must not enter rayon while its
+/// partner stage may be waiting for it: a rayon thread that waits for a stolen task runs other
+/// queued tasks meanwhile, and could pick up the partner stage and spin in it forever. Whether
+/// a caller enters the scope is decided by the sizes, so results still depend only on them.
+pub(crate) struct SequentialScope {
+    previous: bool,
+    /// The flag is per thread, so the guard must be dropped on the thread that made it.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl SequentialScope {
+    pub(crate) fn enter() -> Self {
+        SequentialScope { previous: SEQUENTIAL.with(|flag| flag.replace(true)), _not_send: PhantomData }
+    }
+}
+
+impl Drop for SequentialScope {
+    fn drop(&mut self) {
+        SEQUENTIAL.with(|flag| flag.set(self.previous));
+    }
+}
+
+/// Returns whether loops on this thread may split into rayon tasks (false inside a
+/// [`SequentialScope`]).
+pub(crate) fn parallel_allowed() -> bool {
+    !SEQUENTIAL.with(Cell::get)
+}
+
 /// Runs `task` for blocks 0..count, as rayon tasks when there is more than one (a rayon call
 /// from outside the pool costs a cross-thread hand-off, so a single block runs inline).
 fn for_each_block(count: usize, task: impl Fn(usize) + Send + Sync) {
@@ -47,9 +86,9 @@ fn for_each_block(count: usize, task: impl Fn(usize) + Send + Sync) {
 }
 
 /// Returns the width of the blocks that split `len` outputs (`len` itself when the product is
-/// too small to split). It depends only on the sizes, never on the thread count.
+/// too small to split or runs inside a [`SequentialScope`]). It never depends on the thread count.
 fn block_width(len: usize, work: usize) -> usize {
-    if work < PARALLEL_MIN_WORK || len <= BLOCK {
+    if work < PARALLEL_MIN_WORK || len <= BLOCK || !parallel_allowed() {
         len
     } else {
         len.div_ceil(MAX_BLOCKS).max(BLOCK)
@@ -101,10 +140,6 @@ pub fn matmul_a_wt<T: Real>(m: usize, k: usize, n: usize, a: &[T], w: &[T], beta
         }
         return;
     }
-
-    // NOTE: `matrixmultiply` packs both operands on every call. Packing took about a fifth of
-    // a batched epoch at 256 units (perf, 1 thread); a GEMM that keeps the packed weights across
-    // steps would remove that.
 
     // Column block j covers outputs j·width.. of every row, i.e. weight rows j·width...
     if n == 0 {

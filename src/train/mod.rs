@@ -14,6 +14,7 @@ pub mod linalg;
 pub mod losses;
 pub mod lstm;
 pub mod params;
+mod pipeline;
 pub mod policy;
 pub mod real;
 pub mod rnn;

@@ -9,8 +9,9 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::linalg::{accumulate_at_b, accumulate_column_sums, matmul_a_w, matmul_a_wt};
+use super::linalg::{accumulate_at_b, accumulate_column_sums, matmul_a_w, matmul_a_wt, SequentialScope};
 use super::lstm::{check_len, grow, LstmTape};
+use super::pipeline::{self, Progress, StepRows};
 use super::params::{TwoRegionParams, OFC_OUTPUTS, STR_INPUTS, STR_OUTPUTS, TASK_INPUTS};
 use super::real::Real;
 use crate::error::{Error, Result};
@@ -112,7 +113,7 @@ impl<T: Real> TwoRegionTape<T> {
         grow(&mut self.s, batch * STR_INPUTS);
         grow(&mut self.x_step, batch * TASK_INPUTS);
         grow(&mut self.dq_total, capacity * batch * OFC_OUTPUTS);
-        grow(&mut self.dh_ofc, capacity * batch * self.h1);
+        grow(&mut self.dh_ofc, batch * self.h1);
         grow(&mut self.dh_str, capacity * batch * self.h2);
         grow(&mut self.ds, capacity * batch * STR_INPUTS);
         grow(&mut self.zeros1, batch * self.h1);
@@ -140,23 +141,14 @@ impl<T: Real> TwoRegionTape<T> {
         }
         check_len("two-region input", x.len(), b * TASK_INPUTS)?;
 
-        // OFC and its head.
-        let h_ofc = self.ofc.step(&params.rnn1, x)?;
         let q_t = &mut self.q[t * b * OFC_OUTPUTS..(t + 1) * b * OFC_OUTPUTS];
-        head_forward(b, h_ofc, &params.linear1, q_t);
-
-        // STR input: task channels 0–1, then the OFC block logits.
+        ofc_step(&mut self.ofc, q_t, params, x)?;
         for r in 0..b {
-            let s_row = &mut self.s[r * STR_INPUTS..(r + 1) * STR_INPUTS];
-            s_row[0] = x[r * TASK_INPUTS];
-            s_row[1] = x[r * TASK_INPUTS + 1];
-            s_row[2..5].copy_from_slice(&q_t[r * OFC_OUTPUTS..r * OFC_OUTPUTS + 3]);
+            let task_channels = &x[r * TASK_INPUTS..r * TASK_INPUTS + 2];
+            fill_str_row(task_channels, &q_t[r * OFC_OUTPUTS..(r + 1) * OFC_OUTPUTS], &mut self.s[r * STR_INPUTS..(r + 1) * STR_INPUTS]);
         }
-
-        // STR and its head.
-        let h_str = self.str.step(&params.rnn2, &self.s[..b * STR_INPUTS])?;
         let p_t = &mut self.p[t * b * STR_OUTPUTS..(t + 1) * b * STR_OUTPUTS];
-        head_forward(b, h_str, &params.linear2, p_t);
+        str_step(&mut self.str, p_t, params, &self.s[..b * STR_INPUTS])?;
 
         Ok((
             &self.q[t * b * OFC_OUTPUTS..(t + 1) * b * OFC_OUTPUTS],
@@ -166,21 +158,53 @@ impl<T: Real> TwoRegionTape<T> {
 
     /// Runs a whole window: resets to `state`, then steps through `inputs`, given batch-major
     /// as B × T × 4 (sequence b, step t, channel k at `(b·T + t)·4 + k`).
+    ///
+    /// The OFC needs nothing from the STR, so when the steps are large the OFC's loop and the
+    /// STR's loop run as two rayon tasks, the STR's step t starting once the OFC has written
+    /// `q_t`. Each loop is one region's sequential steps, so the bytes are those of
+    /// [`step`](Self::step) called T times, whatever the number of threads.
     pub fn forward_batch(&mut self, params: &TwoRegionParams<T>, inputs: &[T], steps: usize, state: &TwoRegionState<T>) -> Result<()> {
         let b = state.batch;
         check_len("batched inputs (B × T × 4)", inputs.len(), b * steps * TASK_INPUTS)?;
+        self.check_params(params)?;
         self.reset(steps, state)?;
-        for t in 0..steps {
-            for r in 0..b {
-                let from = (r * steps + t) * TASK_INPUTS;
-                self.x_step[r * TASK_INPUTS..(r + 1) * TASK_INPUTS].copy_from_slice(&inputs[from..from + TASK_INPUTS]);
+        let parallel = self.pipelined();
+
+        let TwoRegionTape { ofc, str, q, p, s, x_step, .. } = self;
+        let q_rows = StepRows::new(&mut q[..steps * b * OFC_OUTPUTS], b * OFC_OUTPUTS);
+        let progress = Progress::new();
+        let ofc_loop = || {
+            let _sequential = SequentialScope::enter();
+            let guard = progress.guard();
+            for t in 0..steps {
+                gather_step(inputs, b, steps, t, x_step);
+                // SAFETY: step t is not published yet, and only this loop writes `q`.
+                let q_t = unsafe { q_rows.step_mut(t) };
+                ofc_step(ofc, q_t, params, &x_step[..b * TASK_INPUTS])?;
+                progress.publish(t + 1);
             }
-            let x_t = std::mem::take(&mut self.x_step);
-            let result = self.step(params, &x_t[..b * TASK_INPUTS]).map(|_| ());
-            self.x_step = x_t;
-            result?;
-        }
-        Ok(())
+            guard.finish();
+            Ok(())
+        };
+        let str_loop = || {
+            let _sequential = SequentialScope::enter();
+            for t in 0..steps {
+                if !progress.wait_for(t + 1) {
+                    // The OFC loop failed and returns its error.
+                    return Ok(());
+                }
+                // SAFETY: step t is published, so the OFC loop no longer writes it.
+                let q_t = unsafe { q_rows.step(t) };
+                for r in 0..b {
+                    let from = (r * steps + t) * TASK_INPUTS;
+                    fill_str_row(&inputs[from..from + 2], &q_t[r * OFC_OUTPUTS..(r + 1) * OFC_OUTPUTS], &mut s[r * STR_INPUTS..(r + 1) * STR_INPUTS]);
+                }
+                let p_t = &mut p[t * b * STR_OUTPUTS..(t + 1) * b * STR_OUTPUTS];
+                str_step(str, p_t, params, &s[..b * STR_INPUTS])?;
+            }
+            Ok(())
+        };
+        pipeline::run(parallel, ofc_loop, str_loop)
     }
 
     /// OFC outputs `q` of every step so far, time-major ((T·B) × 4).
@@ -237,35 +261,80 @@ impl<T: Real> TwoRegionTape<T> {
             }
         }
 
-        // STR head, then the STR through time; its input gradient lands in `ds`.
+        // STR head for all steps at once.
         matmul_a_w(rows, STR_OUTPUTS, h2, dp, &params.linear2.weight, T::ZERO, &mut self.dh_str[..rows * h2]);
         accumulate_at_b(rows, STR_OUTPUTS, h2, dp, self.str.h_outputs(), &mut grads.linear2.weight);
         accumulate_column_sums(rows, STR_OUTPUTS, dp, &mut grads.linear2.bias);
+
+        let state2 = self.batch * h2;
         let (dh2, dc2) = match d_final {
             Some(d) => (d.h_str.as_slice(), d.c_str.as_slice()),
-            None => (&self.zeros2[..self.batch * h2], &self.zeros2[..self.batch * h2]),
+            None => (&self.zeros2[..state2], &self.zeros2[..state2]),
         };
-        self.str.backward(&params.rnn2, &self.dh_str[..rows * h2], dh2, dc2, &mut grads.rnn2, Some(&mut self.ds[..rows * STR_INPUTS]))?;
-
-        // The STR reads q[0..3] at input columns 2..5.
-        for r in 0..rows {
-            for k in 0..OFC_OUTPUTS {
-                let from_str = if k < 3 { self.ds[r * STR_INPUTS + 2 + k] } else { T::ZERO };
-                self.dq_total[r * OFC_OUTPUTS + k] = dq[r * OFC_OUTPUTS + k] + from_str;
-            }
-        }
-
-        // OFC head, then the OFC through time.
-        let dq_total = &self.dq_total[..rows * OFC_OUTPUTS];
-        matmul_a_w(rows, OFC_OUTPUTS, h1, dq_total, &params.linear1.weight, T::ZERO, &mut self.dh_ofc[..rows * h1]);
-        accumulate_at_b(rows, OFC_OUTPUTS, h1, dq_total, self.ofc.h_outputs(), &mut grads.linear1.weight);
-        accumulate_column_sums(rows, OFC_OUTPUTS, dq_total, &mut grads.linear1.bias);
+        self.str.begin_backward(&params.rnn2, &grads.rnn2, dh2, dc2)?;
+        let state1 = self.batch * h1;
         let (dh1, dc1) = match d_final {
             Some(d) => (d.h_ofc.as_slice(), d.c_ofc.as_slice()),
-            None => (&self.zeros1[..self.batch * h1], &self.zeros1[..self.batch * h1]),
+            None => (&self.zeros1[..state1], &self.zeros1[..state1]),
         };
-        self.ofc.backward(&params.rnn1, &self.dh_ofc[..rows * h1], dh1, dc1, &mut grads.rnn1, None)?;
+        self.ofc.begin_backward(&params.rnn1, &grads.rnn1, dh1, dc1)?;
+
+        // The OFC's step t needs the STR's input gradient at step t (through q) and nothing else
+        // from the STR, so when the steps are large the two regions' loops run as two rayon
+        // tasks, the OFC trailing the STR. Each loop is one region's sequential steps, so the
+        // bytes do not depend on the thread count.
+        let (b, n) = (self.batch, self.steps());
+        let parallel = self.pipelined();
+        let TwoRegionTape { ofc, str, dq_total, dh_ofc, dh_str, ds, .. } = self;
+        let ds_rows = StepRows::new(&mut ds[..n * b * STR_INPUTS], b * STR_INPUTS);
+        let (grads_ofc, grads_str) = (&mut grads.rnn1, &mut grads.rnn2);
+        let progress = Progress::new();
+        let str_loop = || {
+            let sequential = SequentialScope::enter();
+            let guard = progress.guard();
+            for (done, t) in (0..n).rev().enumerate() {
+                // SAFETY: step t is not published yet, and only this loop writes `ds`.
+                let ds_t = unsafe { ds_rows.step_mut(t) };
+                str.backward_step(&params.rnn2, t, &dh_str[t * state2..(t + 1) * state2], Some(ds_t));
+                progress.publish(done + 1);
+            }
+            guard.finish();
+
+            // Every step is published, so the weight products may use rayon again.
+            drop(sequential);
+            str.finish_backward(grads_str);
+            Ok(())
+        };
+        let ofc_loop = || {
+            let sequential = SequentialScope::enter();
+            for (done, t) in (0..n).rev().enumerate() {
+                if !progress.wait_for(done + 1) {
+                    return Ok(());
+                }
+                // SAFETY: step t is published, so the STR loop no longer writes it.
+                let ds_t = unsafe { ds_rows.step(t) };
+                let dq_total_t = &mut dq_total[t * b * OFC_OUTPUTS..(t + 1) * b * OFC_OUTPUTS];
+                ofc_head_grad(&dq[t * b * OFC_OUTPUTS..(t + 1) * b * OFC_OUTPUTS], ds_t, &params.linear1.weight, dq_total_t, &mut dh_ofc[..state1]);
+                ofc.backward_step(&params.rnn1, t, &dh_ofc[..state1], None);
+            }
+            drop(sequential);
+            ofc.finish_backward(grads_ofc);
+            Ok(())
+        };
+        pipeline::run(parallel, str_loop, ofc_loop)?;
+
+        // OFC head weights, over all steps at once.
+        let dq_total = &self.dq_total[..rows * OFC_OUTPUTS];
+        accumulate_at_b(rows, OFC_OUTPUTS, h1, dq_total, self.ofc.h_outputs(), &mut grads.linear1.weight);
+        accumulate_column_sums(rows, OFC_OUTPUTS, dq_total, &mut grads.linear1.bias);
         Ok(())
+    }
+
+    /// Returns whether a window's steps are large enough for the two regions to run as
+    /// parallel rayon tasks.
+    fn pipelined(&self) -> bool {
+        let largest = self.h1.max(self.h2);
+        self.batch * 4 * largest * largest >= PIPELINE_MIN_WORK
     }
 
     /// `∂L/∂(initial state)` left by the last backward pass.
@@ -289,6 +358,58 @@ impl<T: Real> TwoRegionTape<T> {
             ));
         }
         Ok(())
+    }
+}
+
+/// Multiply–adds of one region's recurrent product per step (B · 4H · H) from which the two
+/// regions run as parallel rayon tasks. Below it (batch 1 at 64 units: 16 384) a step takes
+/// a few microseconds, and the spinning consumer would take a core from other work for little
+/// gain.
+// NOTE: an estimate; RL windows at batch 1 below 128 units were not timed with the pipeline.
+const PIPELINE_MIN_WORK: usize = 1 << 16;
+
+/// Writes the OFC's total output gradient at one step, `dq_total = dq + ∂L/∂s[2..5]` (the STR
+/// reads `q[0..3]` at input columns 2..5), and its head's gradient with respect to `h¹`,
+/// `dh_ofc = dq_total · W_linear1`. Every argument contains the B rows of that step.
+fn ofc_head_grad<T: Real>(dq: &[T], ds: &[T], w_linear1: &[T], dq_total: &mut [T], dh_ofc: &mut [T]) {
+    let b = dq.len() / OFC_OUTPUTS;
+    let h1 = w_linear1.len() / OFC_OUTPUTS;
+    for r in 0..b {
+        for k in 0..OFC_OUTPUTS {
+            let from_str = if k < 3 { ds[r * STR_INPUTS + 2 + k] } else { T::ZERO };
+            dq_total[r * OFC_OUTPUTS + k] = dq[r * OFC_OUTPUTS + k] + from_str;
+        }
+    }
+    matmul_a_w(b, OFC_OUTPUTS, h1, dq_total, w_linear1, T::ZERO, dh_ofc);
+}
+
+/// Takes the OFC's next step on input `x` (B × 4) and writes its head output into `q_t`.
+fn ofc_step<T: Real>(ofc: &mut LstmTape<T>, q_t: &mut [T], params: &TwoRegionParams<T>, x: &[T]) -> Result<()> {
+    let b = ofc.batch();
+    let h = ofc.step(&params.rnn1, x)?;
+    head_forward(b, h, &params.linear1, q_t);
+    Ok(())
+}
+
+/// Takes the STR's next step on input `s` (B × 5) and writes its head output into `p_t`.
+fn str_step<T: Real>(str: &mut LstmTape<T>, p_t: &mut [T], params: &TwoRegionParams<T>, s: &[T]) -> Result<()> {
+    let b = str.batch();
+    let h = str.step(&params.rnn2, s)?;
+    head_forward(b, h, &params.linear2, p_t);
+    Ok(())
+}
+
+/// Writes one row of STR input: the task channels 0–1, then the OFC block logits `q[0..3]`.
+fn fill_str_row<T: Real>(task_channels: &[T], q_row: &[T], s_row: &mut [T]) {
+    s_row[..2].copy_from_slice(&task_channels[..2]);
+    s_row[2..5].copy_from_slice(&q_row[..3]);
+}
+
+/// Copies step `t` of the batch-major B × T × 4 `inputs` into `x_t` (B × 4).
+fn gather_step<T: Real>(inputs: &[T], b: usize, steps: usize, t: usize, x_t: &mut [T]) {
+    for r in 0..b {
+        let from = (r * steps + t) * TASK_INPUTS;
+        x_t[r * TASK_INPUTS..(r + 1) * TASK_INPUTS].copy_from_slice(&inputs[from..from + TASK_INPUTS]);
     }
 }
 
