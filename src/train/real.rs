@@ -53,8 +53,8 @@ pub trait Real:
         Self::ONE / (Self::ONE + (-self).exp())
     }
 
-    /// Computes `C ← α A B + β C` for strided matrices (strides in elements, as
-    /// `matrixmultiply::sgemm` takes them). With `β = 0`, `C` is overwritten without being read.
+    /// Computes `C ← α A B + β C` for strided matrices (row and column strides in elements).
+    /// With `β = 0`, `C` is overwritten without being read.
     ///
     /// # Safety
     /// The pointers and strides must describe valid `m × k`, `k × n` and `m × n` matrices, and
