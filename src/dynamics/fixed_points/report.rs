@@ -62,7 +62,7 @@ pub struct StartRecord {
     pub final_q: Option<f64>,
     /// L-BFGS iterations, summed over both phases.
     pub iterations: u64,
-    /// Accepted Newton steps, summed over both phases.
+    /// Accepted Newton and chord steps, summed over every polishing attempt.
     pub newton_steps: usize,
     /// Reason the last L-BFGS run stopped, in argmin's words, or the reason the start failed
     /// or stalled.
