@@ -51,16 +51,6 @@ impl KnownRoots {
         KnownRoots { roots }
     }
 
-    /// Number of known roots.
-    pub fn len(&self) -> usize {
-        self.roots.len()
-    }
-
-    /// Returns whether no root is known.
-    pub fn is_empty(&self) -> bool {
-        self.roots.is_empty()
-    }
-
     /// Returns the factorisation at the root nearest to `x` (Euclidean distance; the first
     /// one on ties), or `None` when no root is known.
     pub fn nearest(&self, x: &[f64]) -> Option<&Factorisation> {

@@ -2,8 +2,10 @@
 //!
 //! Each start minimises `q(x) = ½‖F_u(x) − x‖²` with L-BFGS (gradient `(J − I)ᵀ r` from one
 //! vector–Jacobian product) and finishes with Newton steps on `F_u(x) − x = 0` once `q` is
-//! small. Starts run in parallel with rayon. The result does not depend on the thread count
-//! because each start is independent and results are gathered in start order. End points are
+//! small. Starts run in parallel with rayon: a pilot subset, chosen by index, first, then the
+//! others, which polish with chord steps from the pilot's fixed points (see [`known_roots`]).
+//! The result does not depend on the thread count because every search depends only on its
+//! start and the pilot's results, and results are gathered in start order. End points are
 //! classified by `q`, merged into unique points (see [`dedup`]), and each unique point gets
 //! one Jacobian and one eigendecomposition.
 
@@ -23,9 +25,9 @@ pub use report::{FixedPoint, FixedPointReport, PointKind, StartOutcome, StartRec
 pub use starts::{random_starts, starts_from_pulses, starts_from_states, PulseSettings};
 
 use crate::dynamics::spectrum::{spectrum, SpectrumOptions};
-use known_roots::KnownRoots;
 use crate::error::{Error, Result};
 use crate::model::RecurrentMap;
+use known_roots::KnownRoots;
 
 /// Finds the fixed and slow points of `map` under the constant `input`, one search per
 /// start, and returns every unique point with its spectrum plus one record per start.
@@ -43,7 +45,7 @@ pub fn find_fixed_points(
     opts.validate()?;
     check_inputs(map, input, starts)?;
 
-    // Pilot starts (every stride-th, by index) run first; their fixed points let the other
+    // Pilot starts (every stride-th, by index) run first. Their fixed points let the other
     // starts polish with chord steps (see `known_roots`).
     let stride = starts.len().div_ceil(known_roots::PILOT_STARTS).max(1);
     let is_pilot = |index: usize| index % stride == 0;
@@ -69,13 +71,12 @@ pub fn find_fixed_points(
     let others: Vec<usize> = (0..starts.len()).filter(|&i| !is_pilot(i)).collect();
     let other_results: Vec<(StartRecord, Vec<f64>)> = others.par_iter().map(|&i| search(i, &roots)).collect();
 
-    // Back in start order.
-    let mut searched: Vec<Option<(StartRecord, Vec<f64>)>> = (0..starts.len()).map(|_| None).collect();
-    for (i, result) in pilot.iter().zip(pilot_results).chain(others.iter().zip(other_results)) {
-        searched[*i] = Some(result);
-    }
-    let (mut records, end_points): (Vec<StartRecord>, Vec<Vec<f64>>) =
-        searched.into_iter().map(|r| r.expect("every start is searched once")).unzip();
+    // Both lists are in index order, so one merge puts the results back in start order.
+    let mut pilot_results = pilot_results.into_iter();
+    let mut other_results = other_results.into_iter();
+    let (mut records, end_points): (Vec<StartRecord>, Vec<Vec<f64>>) = (0..starts.len())
+        .filter_map(|i| if is_pilot(i) { pilot_results.next() } else { other_results.next() })
+        .unzip();
 
     // Only fixed and slow end points become candidates for unique points.
     let candidates: Vec<usize> = records

@@ -41,7 +41,6 @@ pub struct NewtonOutcome {
 /// Runs at most `max_steps` damped Newton steps from `x`, whose `q` is `q`, and leaves in `x`
 /// the iterate with the lowest `q`. Stops early once `q ≤ target`, when no step scale passes
 /// the monotonicity test, or when `J − I` is singular.
-
 pub fn polish(
     map: &dyn RecurrentMap,
     input: &[f64],

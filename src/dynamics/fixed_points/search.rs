@@ -161,9 +161,9 @@ pub fn search_start(
     let try_newton = |x: &mut Vec<f64>, q: &mut f64, record: &mut StartRecord, ceiling: &mut f64| {
         if *q < *ceiling && *q >= POLISH_TARGET {
             // Chord steps with the nearest known root count only when they reach the
-            // fixed-point tolerance. Otherwise their end point is dropped: near attractors
-            // with |λ| close to 1 they can slide along a slow manifold to a lower `q` that
-            // is a worse start for Newton than the point L-BFGS left.
+            // fixed-point tolerance. Otherwise their end point is dropped, because near
+            // attractors with |λ| close to 1 they can slide along a slow manifold to a lower
+            // `q` that is a worse start for Newton than the point L-BFGS left.
             if let Some(root) = roots.nearest(x) {
                 let mut trial = x.clone();
                 let chord = newton::chord(map, input, &mut trial, *q, root, CHORD_STEPS, POLISH_TARGET);
@@ -228,4 +228,3 @@ pub fn search_start(
     };
     (record, x)
 }
-
