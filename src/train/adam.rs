@@ -98,35 +98,34 @@ impl Adam<f32> {
     /// missing or malformed entry.
     pub fn load(path: &std::path::Path) -> Result<(Self, String)> {
         let file = crate::io::read_tensor_file(path)?;
-        let field = |key: &str| -> Result<&String> {
-            file.metadata.get(key).ok_or_else(|| {
-                Error::invalid("Adam state", format!("{} has no metadata entry {key:?}", path.display()))
-            })
-        };
-        if field("format")? != ADAM_FORMAT {
-            return Err(Error::invalid(
+        let invalid = |detail: String| {
+            Error::invalid(
                 "Adam state",
-                format!("{} has format {:?}, expected {ADAM_FORMAT:?}", path.display(), field("format")?),
-            ));
+                format!("{}: {detail}; delete the file to restart Adam's moments from zero", path.display()),
+            )
+        };
+        let field = |key: &str| -> Result<&String> {
+            file.metadata.get(key).ok_or_else(|| invalid(format!("missing metadata entry {key:?}")))
+        };
+        let format = field("format")?;
+        if format != ADAM_FORMAT {
+            return Err(invalid(format!("format {format:?}, expected {ADAM_FORMAT:?}")));
         }
+
         let number = |key: &str| -> Result<f64> {
             let text = field(key)?;
-            text.parse::<f64>().map_err(|_| {
-                Error::invalid("Adam state", format!("{}: {key} = {text:?} is not a number", path.display()))
-            })
+            text.parse::<f64>().map_err(|_| invalid(format!("invalid {key} {text:?}, expected a number")))
         };
-        let step = field("step")?.parse::<u64>().map_err(|_| {
-            Error::invalid("Adam state", format!("{}: step is not a whole number", path.display()))
-        })?;
+        let step_text = field("step")?;
+        let step = step_text
+            .parse::<u64>()
+            .map_err(|_| invalid(format!("invalid step {step_text:?}, expected a whole number")))?;
         let moments = |name: &str| -> Result<Vec<f32>> {
             Ok(file.get(name)?.data.iter().map(|&x| x as f32).collect())
         };
         let (m, v) = (moments("m")?, moments("v")?);
         if m.len() != v.len() {
-            return Err(Error::invalid(
-                "Adam state",
-                format!("{}: m has {} values and v {}, expected equal lengths", path.display(), m.len(), v.len()),
-            ));
+            return Err(invalid(format!("m has {} values and v {}, expected equal lengths", m.len(), v.len())));
         }
         let adam = Adam { lr: number("lr")?, beta1: number("beta1")?, beta2: number("beta2")?, eps: number("eps")?, step, m, v };
         Ok((adam, field("label")?.clone()))

@@ -317,17 +317,18 @@ pub fn train(opts: &TrainOptions) -> Result<TrainSummary> {
     Ok(summary)
 }
 
-/// Returns the saved RL optimiser state when it belongs to the finished session `unit`, and
-/// `current` otherwise. A later session's state means a newer run wrote it; none at all
-/// means a run from before optimiser states were saved. Either way the moments cannot be
-/// recovered, so training goes on with `current` and a warning.
+/// Returns the saved RL optimiser state when it belongs to the finished session `unit`, with
+/// the learning rate of `current` so that a changed `rl_lr` takes effect, and `current`
+/// otherwise. While earlier sessions are skipped, the file belongs to a later session, which
+/// is expected. A missing file (a run from before states were saved) restarts the moments.
 fn resume_optimizer(path: &Path, unit: &str, current: Adam<f32>) -> Result<Adam<f32>> {
     if !path.exists() {
-        tracing::warn!(path = %path.display(), "no saved optimiser state; Adam's moments restart from zero");
+        tracing::warn!(path = %path.display(), "no saved optimiser state found, so Adam's moments restart from zero");
         return Ok(current);
     }
-    let (adam, label) = Adam::load(path)?;
+    let (mut adam, label) = Adam::load(path)?;
     if label == unit {
+        adam.lr = current.lr;
         Ok(adam)
     } else {
         tracing::debug!(saved = %label, session = unit, "optimiser state belongs to another session");
