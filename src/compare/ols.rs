@@ -62,10 +62,9 @@ pub fn ols_multiple(x: &[Vec<f64>], y: &[f64]) -> Result<MultipleOls> {
             format!("{n} observations for {columns} coefficients (with intercept), expected more observations than coefficients"),
         ));
     }
-    // A constant response has no slope to test. Solving would leave round-off coefficients
-    // of order 1e-16 with standard errors smaller still, so t tests would report
-    // p ≈ 1e-58 for a slope of 1e-16 (all catch trials timing out at 30.1 s did exactly
-    // this). The exact fit is intercept = y, every slope 0 with p = 1.
+    // A constant response has no slope to test. Solving would leave round-off slopes near
+    // 1e-16 with even smaller standard errors, so t tests would report p near 1e-58, as when
+    // every catch trial times out at 30.1 s. The exact fit is intercept = y, slopes 0, p = 1.
     if y.iter().all(|&v| v == y[0]) {
         return Ok(constant_response_fit(n, columns, y[0]));
     }
@@ -182,8 +181,8 @@ mod tests {
 
     #[test]
     fn constant_response_has_zero_slope_and_p_one() {
-        // Every catch trial timing out: wait time 30.1 s at every offer. Before the fix the
-        // round-off slope (~1e-16) came out with p ~ 1e-58.
+        // Every catch trial timing out: wait time 30.1 s at every offer. Solving the normal
+        // equations here gives a round-off slope near 1e-16 with p near 1e-58.
         let x: Vec<f64> = (0..400).map(|i| [5.0f64, 10.0, 20.0, 40.0, 80.0][i % 5].log2()).collect();
         let y = vec![30.1; x.len()];
         let fit = ols_simple(&x, &y).unwrap();

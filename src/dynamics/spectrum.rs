@@ -194,13 +194,13 @@ pub fn eigenvalues_sorted(matrix: &DMatrix<f64>) -> Result<Vec<Complex64>> {
 }
 
 /// Returns the right eigenvector of `matrix` for its eigenvalue `lambda`, normalised as in
-/// [`Mode::eigenvector`], by inverse iteration: three solves `(A − μI) v_{k+1} = v_k` with
-/// one complex LU factorisation at the shift `μ = λ + 1e-12 (1 + |λ|)`. Each solve shrinks
-/// the components of the other eigenvectors by `|λ − μ| / |λ' − μ|`, so three solves give
-/// the eigenvector to round-off unless another eigenvalue lies within about 1e-8 of `λ`
-/// (then the eigenvector is ill-conditioned anyway). The shift keeps `A − μI` from being
-/// exactly singular. This costs O(n³) once per requested mode, instead of the Schur vectors
-/// and all n eigenvectors.
+/// [`Mode::eigenvector`], by inverse iteration.
+///
+/// One complex LU factorisation at the shift `μ = λ + 1e-12 (1 + |λ|)` serves three solves
+/// `(A − μI) v_{k+1} = v_k`. The shift keeps `A − μI` from being exactly singular. Each solve
+/// shrinks the other eigenvectors' components by `|λ − μ| / |λ' − μ|`. Three solves therefore
+/// reach round-off unless another eigenvalue lies within about 1e-8 of `λ`, where the
+/// eigenvector is ill-conditioned anyway.
 pub fn eigenvector_by_inverse_iteration(matrix: &DMatrix<f64>, lambda: Complex64) -> Vec<Complex64> {
     use faer::linalg::solvers::Solve;
 

@@ -48,9 +48,10 @@ thread_local! {
 /// calling thread, each product as one block, until it is dropped.
 ///
 /// A stage of the two-region pipeline enters one, because it must not enter rayon while its
-/// partner stage may be waiting for it: a rayon thread that waits for a stolen task runs other
-/// queued tasks meanwhile, and could pick up the partner stage and spin in it forever. Whether
-/// a caller enters the scope is decided by the sizes, so results still depend only on them.
+/// partner stage may be waiting for it. A rayon thread that waits for a stolen task runs other
+/// queued tasks meanwhile, so it could pick up the partner stage and spin in it forever.
+/// Whether a caller enters the scope is decided by the sizes, so results still depend only on
+/// them.
 pub(crate) struct SequentialScope {
     previous: bool,
     /// The flag is per thread, so the guard must be dropped on the thread that made it.

@@ -4,10 +4,10 @@
 //! The two loops run as the two halves of one `rayon::join`, so a pool of one thread runs the
 //! producer to the end and then the consumer, and a pool with a free second thread overlaps
 //! them. Each loop does the same arithmetic in the same order either way, so the bytes do not
-//! depend on the thread count. The producer never waits for the consumer, and it must not enter
-//! rayon before its last step is published (`linalg::SequentialScope` ensures that), because a
-//! rayon thread that waits inside the producer could pick up the queued consumer and spin in it
-//! forever.
+//! depend on the thread count. The producer never waits for the consumer. It must not enter
+//! rayon before its last step is published, because a rayon thread that waits inside the
+//! producer could pick up the queued consumer and spin in it forever.
+//! `linalg::SequentialScope` keeps it out of rayon.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
