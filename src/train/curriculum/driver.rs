@@ -176,7 +176,12 @@ pub fn train(opts: &TrainOptions) -> Result<TrainSummary> {
             weight: 10.0,
         })
     }).transpose()?;
-    let actor_critic = ActorCriticConfig { detach_bootstrap: !opts.compat, ..ActorCriticConfig::default() };
+    let actor_critic = ActorCriticConfig {
+        lambda_entropy: preset.entropy_weight,
+        lambda_value: preset.value_weight,
+        detach_bootstrap: !opts.compat,
+        ..ActorCriticConfig::default()
+    };
 
     for (index, stage) in stages.iter().enumerate() {
         let prefix = format!("{:02}", index + 1);
