@@ -70,8 +70,8 @@ fn golden_kindergarten_seed1() {
 }
 
 #[test]
-fn golden_conventional_seed5() {
-    insta::assert_json_snapshot!(golden_metrics("conventional_small_seed5.safetensors"));
+fn golden_conventional_seed1() {
+    insta::assert_json_snapshot!(golden_metrics("conventional_small_seed1.safetensors"));
 }
 
 #[test]
