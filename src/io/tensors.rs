@@ -147,17 +147,69 @@ pub fn write_tensor_file(
         views.push((name.clone(), view));
     }
 
-    let meta: std::collections::HashMap<String, String> =
-        metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let meta = if meta.is_empty() { None } else { Some(meta) };
-    let bytes = safetensors::serialize(views, meta)
+    let bytes = safetensors::serialize(views, None)
         .map_err(|e| Error::format(path, format!("cannot serialise safetensors: {e}")))?;
+    let bytes = with_sorted_metadata(bytes, metadata).map_err(|e| Error::format(path, e))?;
     super::write_atomic(path, &bytes)
+}
+
+/// Inserts `metadata` into the header of a serialised safetensors file, with its keys in sorted
+/// order.
+///
+/// safetensors 0.8 takes the metadata as a `HashMap` and writes it in the map's iteration
+/// order, which changes from one map to the next, so two saves of the same model would differ
+/// in bytes. The header is JSON padded with spaces to a multiple of 8 bytes, and tensor offsets
+/// count from the end of the header, so growing the header moves no tensor.
+fn with_sorted_metadata(bytes: Vec<u8>, metadata: &BTreeMap<String, String>) -> std::result::Result<Vec<u8>, String> {
+    if metadata.is_empty() {
+        return Ok(bytes);
+    }
+    let header_len = bytes
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+        .ok_or("serialised safetensors is shorter than its 8-byte header length")?;
+    let header = bytes
+        .get(8..8 + header_len)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .ok_or("serialised safetensors header is not UTF-8 JSON")?;
+    let tensors = header.trim_end().strip_prefix('{').ok_or("serialised safetensors header is not a JSON object")?;
+
+    let metadata_json = serde_json::to_string(metadata).map_err(|e| format!("cannot serialise metadata: {e}"))?;
+    let separator = if tensors.trim_start() == "}" { "" } else { "," };
+    let mut new_header = format!("{{\"__metadata__\":{metadata_json}{separator}{tensors}");
+    while new_header.len() % 8 != 0 {
+        new_header.push(' ');
+    }
+
+    let mut out = Vec::with_capacity(8 + new_header.len() + bytes.len() - 8 - header_len);
+    out.extend_from_slice(&(new_header.len() as u64).to_le_bytes());
+    out.extend_from_slice(new_header.as_bytes());
+    out.extend_from_slice(&bytes[8 + header_len..]);
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tensor_file_bytes_repeat() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta: BTreeMap<String, String> = (0..16).map(|i| (format!("key{i:02}"), format!("value {i}"))).collect();
+        let tensors = vec![("w".to_string(), vec![2], vec![1.0f32, 2.0]), ("b".to_string(), vec![1], vec![3.0f32])];
+
+        let first = dir.path().join("first.safetensors");
+        let second = dir.path().join("second.safetensors");
+        write_tensor_file(&first, &tensors, &meta).unwrap();
+        write_tensor_file(&second, &tensors, &meta).unwrap();
+        assert_eq!(std::fs::read(&first).unwrap(), std::fs::read(&second).unwrap());
+
+        let file = read_tensor_file(&first).unwrap();
+        assert_eq!(file.metadata, meta.clone().into_iter().collect());
+        assert_eq!(file.get("b").unwrap().shape, vec![1]);
+        let header_len = u64::from_le_bytes(std::fs::read(&first).unwrap()[..8].try_into().unwrap());
+        assert_eq!(header_len % 8, 0);
+    }
 
     #[test]
     fn tensor_file_round_trip() {
