@@ -86,19 +86,21 @@ impl Pca {
             return Err(Error::invalid("pca data", format!("all {n_samples} samples are identical (total variance 0), so there are no principal components")));
         }
 
+        // A linfa failure is logged at info level, not as a warning: the exact fallback gives the
+        // same components, and `PcaSummary::solver` records which one ran.
         let (components, variances, solver) = match fit_linfa(data, k) {
             Ok((components, variances)) => {
                 match check_fit(centred.view(), &components, &variances, k) {
                     Ok(()) => (components, variances, PcaSolver::Linfa),
                     Err(reason) => {
-                        tracing::warn!(n_samples, dim, k, %reason, "pca: linfa fit failed its check, using the exact covariance eigendecomposition");
+                        tracing::info!(n_samples, dim, k, %reason, "pca: linfa fit failed its check, using the exact covariance eigendecomposition");
                         let (components, variances) = exact_components(centred.view(), k);
                         (components, variances, PcaSolver::ExactCovariance)
                     }
                 }
             }
             Err(reason) => {
-                tracing::warn!(n_samples, dim, k, %reason, "pca: linfa fit failed, using the exact covariance eigendecomposition");
+                tracing::info!(n_samples, dim, k, %reason, "pca: linfa fit failed, using the exact covariance eigendecomposition");
                 let (components, variances) = exact_components(centred.view(), k);
                 (components, variances, PcaSolver::ExactCovariance)
             }
