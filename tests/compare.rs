@@ -15,6 +15,7 @@ fn network(run: &str, trials_to_criterion: Option<usize>, ratio: f64) -> Network
         curriculum: "test".into(),
         seed: 0,
         trials_to_criterion,
+        trials_to_offer_slope: trials_to_criterion,
         rl_trials_total: 10_000,
         sessions: vec![SessionPoint {
             stage: "block".into(),

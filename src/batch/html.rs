@@ -61,8 +61,8 @@ pub fn write_report_md(
         "- Statistics: {} bootstrap resamples (seed {}) for the 95 % percentile intervals; Cliff's δ; Mann–Whitney U with \
          midranks (exact permutation p-value conditional on ties when n1 + n2 ≤ 50, otherwise the tie-corrected normal \
          approximation); two-sample KS D with its exact p-value. All p-values are two-sided and uncorrected for multiple \
-         comparisons. Networks that never met the criterion enter the rank tests as +∞ (worst) and are left out of the \
-         means, medians and intervals of RL trials to criterion.",
+         comparisons. Networks that never met the criterion (or never showed a significant offer slope) enter the rank \
+         tests as +∞ (worst) and are left out of the means, medians and intervals of those trial counts.",
         report.stats.resamples, report.stats.seed
     );
     if !spec.analysis.slow_dynamics {

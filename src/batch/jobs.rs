@@ -15,7 +15,7 @@ use super::spec::{BatchSpec, ResolvedGroup};
 
 /// Version of the cached metrics layout; bump it when [`crate::compare::NetworkMetrics`]
 /// changes meaning, so old caches are not reused.
-pub const METRICS_LAYOUT: u32 = 1;
+pub const METRICS_LAYOUT: u32 = 2;
 
 /// Hex digits of the SHA-256 kept in cache folder names (64 bits).
 const HASH_DIGITS: usize = 16;

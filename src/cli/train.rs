@@ -104,6 +104,10 @@ pub fn run(args: &TrainArgs, quiet: bool) -> anyhow::Result<()> {
             Some(n) => println!("trials to criterion: {n}"),
             None => println!("trials to criterion: not reached"),
         }
+        match summary.trials_to_offer_slope {
+            Some(n) => println!("trials to a significant offer slope: {n}"),
+            None => println!("trials to a significant offer slope: not reached"),
+        }
         println!("model: {}", args.out.join("model.safetensors").display());
     }
     Ok(())

@@ -64,6 +64,9 @@ pub struct NetworkMetrics {
     pub seed: u64,
     /// RL trials before the first session that met the criterion; `None` if none did.
     pub trials_to_criterion: Option<usize>,
+    /// RL trials before the first session whose evaluation showed a positive offer slope with
+    /// p < 0.01; `None` if none did.
+    pub trials_to_offer_slope: Option<usize>,
     /// RL trials over the whole run, the censoring point of `trials_to_criterion`.
     pub rl_trials_total: usize,
     pub sessions: Vec<SessionPoint>,
@@ -145,6 +148,7 @@ pub fn network_metrics(run_dir: &Path, sim_dir: Option<&Path>, opts: &MetricsOpt
         })
         .collect();
     let rl_trials_total = summary.sessions.last().map_or(0, |s| s.trials_seen);
+    let trials_to_offer_slope = summary.sessions.iter().find(|s| s.evaluation.offer_sensitive()).map(|s| s.trials_before);
 
     let sim = sim_dir.map(SimulationDir::read).transpose()?;
     let behavior = match &sim {
@@ -169,6 +173,7 @@ pub fn network_metrics(run_dir: &Path, sim_dir: Option<&Path>, opts: &MetricsOpt
         curriculum: summary.curriculum,
         seed: summary.seed,
         trials_to_criterion: summary.trials_to_criterion,
+        trials_to_offer_slope,
         rl_trials_total,
         sessions,
         behavior,
@@ -278,6 +283,12 @@ pub const METRICS: &[MetricDef] = &[
         label: "RL trials to criterion",
         missing: Missing::RankWorst,
         extract: |m| m.trials_to_criterion.map(|t| t as f64),
+    },
+    MetricDef {
+        id: "trials_to_offer_slope",
+        label: "RL trials to a significant offer slope",
+        missing: Missing::RankWorst,
+        extract: |m| m.trials_to_offer_slope.map(|t| t as f64),
     },
     MetricDef {
         id: "final_reward_rate",
@@ -391,6 +402,7 @@ mod tests {
             curriculum: "kindergarten".into(),
             seed: 1,
             trials_to_criterion: None,
+            trials_to_offer_slope: Some(40),
             rl_trials_total: 100,
             sessions: Vec::new(),
             behavior: None,
@@ -430,6 +442,7 @@ mod tests {
             assert_eq!(value(id, &m), None, "{id}");
         }
         assert_eq!(value("trials_to_criterion", &m), None);
+        assert_eq!(value("trials_to_offer_slope", &m), Some(40.0));
     }
 
     #[test]

@@ -309,7 +309,7 @@ pub fn write_figures(
         let file = format!("strip_{}.svg", m.metric);
         draw_strip(&dir.join(&file), &data, &PlotOptions::default().with_title(def.label))?;
         let censored = if def.missing == Missing::RankWorst {
-            " Networks that never met the criterion are not drawn; the tables count them as censored."
+            " Networks that never reached it within their run are not drawn; the tables count them as censored."
         } else {
             ""
         };

@@ -30,6 +30,15 @@ pub struct Evaluation {
     pub meets_criterion: bool,
 }
 
+impl Evaluation {
+    /// Returns whether the wait time rose with the offer: slope > 0 with p < 0.01, the first
+    /// half of the criterion. It is computed from the stored statistics, so it works on logs
+    /// written before the method existed.
+    pub fn offer_sensitive(&self) -> bool {
+        training_criterion(self.offer_sensitivity.as_ref(), self.block_sensitivity.as_ref()).offer_sensitive
+    }
+}
+
 /// Simulates `params` frozen for the preset's evaluation trials and applies the criterion.
 pub fn evaluate(params: &TwoRegionParams<f32>, preset: &Preset, seed: u64) -> Result<Evaluation> {
     let config = SimulationConfig {
@@ -55,4 +64,36 @@ pub fn evaluate(params: &TwoRegionParams<f32>, preset: &Preset, seed: u64) -> Re
         block_sensitivity: block,
         meets_criterion: criterion.met,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn evaluation(offer: Option<(f64, f64)>) -> Evaluation {
+        Evaluation {
+            trials: 2000,
+            reward_rate_per_s: 1.0,
+            opt_out_rate: Some(0.3),
+            offer_sensitivity: offer.map(|(slope, p_value)| OfferSensitivity {
+                n: 400,
+                slope,
+                intercept: 1.0,
+                r_squared: Some(0.1),
+                p_value,
+                wait_range_s: slope * 4.0,
+            }),
+            block_sensitivity: None,
+            meets_criterion: false,
+        }
+    }
+
+    #[test]
+    fn offer_sensitive_needs_positive_significant_slope() {
+        assert!(evaluation(Some((0.5, 0.001))).offer_sensitive());
+        assert!(!evaluation(Some((-0.5, 0.001))).offer_sensitive());
+        assert!(!evaluation(Some((0.5, 0.02))).offer_sensitive());
+        assert!(!evaluation(Some((0.5, 0.01))).offer_sensitive());
+        assert!(!evaluation(None).offer_sensitive());
+    }
 }

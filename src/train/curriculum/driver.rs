@@ -66,6 +66,9 @@ pub struct TrainSummary {
     pub sessions: Vec<SessionSummary>,
     /// RL trials seen before the first session whose evaluation met the criterion.
     pub trials_to_criterion: Option<usize>,
+    /// RL trials seen before the first session whose evaluation showed a positive offer slope
+    /// with p < 0.01 (the criterion's first half).
+    pub trials_to_offer_slope: Option<usize>,
     pub final_checkpoint: String,
     pub seconds: f64,
     pub version: &'static str,
@@ -304,6 +307,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainSummary> {
     params.save(&final_path, &metadata(opts, stage_name, sessions.last().map_or(0, |s| s.session), trials_seen))?;
 
     let trials_to_criterion = sessions.iter().find(|s| s.evaluation.meets_criterion).map(|s| s.trials_before);
+    let trials_to_offer_slope = sessions.iter().find(|s| s.evaluation.offer_sensitive()).map(|s| s.trials_before);
     let summary = TrainSummary {
         format: "rnn-dynamics/train-summary/1",
         curriculum: opts.curriculum,
@@ -314,6 +318,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainSummary> {
         supervised,
         sessions,
         trials_to_criterion,
+        trials_to_offer_slope,
         final_checkpoint: last_checkpoint.display().to_string(),
         seconds: started.elapsed().as_secs_f64(),
         version: env!("CARGO_PKG_VERSION"),
