@@ -79,8 +79,8 @@ pub struct Preset {
     pub reset_every_trials: usize,
     pub rl_lr: f64,
     pub regularizer_batch: usize,
-    /// Weights of the actor–critic loss (spec §4.3): the entropy bonus λ_H and the critic's
-    /// λ_V. The study used 0.05 and 5e-4.
+    /// Weights in the actor–critic loss: the entropy bonus λ_H and the critic term λ_V. The
+    /// study (Hocker, Constantinople & Savin 2025) used 0.05 and 5e-4.
     pub entropy_weight: f64,
     pub value_weight: f64,
     /// Trials of the frozen simulation that decides the learning criterion after each session.
@@ -141,9 +141,9 @@ impl Preset {
     ///
     /// The critic weight λ_V is 0.05 instead of the study's 5e-4. With 5e-4, conventional
     /// networks settled on waiting through every trial and showed no offer dependence within
-    /// this budget. The critic's gradient is what teaches the shared LSTM to hold the offer
-    /// (the value grows with the offer), and at 0.05 every curriculum learned it (sweep in
-    /// docs/training.md).
+    /// this budget; at 0.05 every curriculum learned it (sweep in docs/training.md). Our
+    /// reading is that the critic's gradient teaches the shared LSTMs to hold the offer,
+    /// because the value of a waiting state grows with the offer.
     pub fn small() -> Self {
         Preset {
             name: PresetName::Small,
