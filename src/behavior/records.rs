@@ -139,6 +139,14 @@ impl SimulationDir {
         if !dir.is_dir() {
             return Err(Error::invalid("simulation folder", format!("{} is not a folder; run `analyze simulate MODEL --out DIR` first", dir.display())));
         }
+        for file in ["trials.csv", "states.safetensors", "run.json"] {
+            if !dir.join(file).is_file() {
+                return Err(Error::invalid(
+                    "simulation folder",
+                    format!("{} has no {file}; expected the --out folder of `analyze simulate MODEL --out DIR`", dir.display()),
+                ));
+            }
+        }
         let trials_path = dir.join("trials.csv");
         let text = std::fs::read_to_string(&trials_path).map_err(|e| Error::io(&trials_path, e))?;
         let trials = trials_from_csv(&trials_path, &text)?;

@@ -80,8 +80,12 @@ impl Summary {
             return;
         }
 
+        // A wide readout (the two-region network has 4 OFC + 6 STR outputs) is cut to its first
+        // values so that rows fit on one line. The CSV and JSON keep all of them.
+        let cut = self.readouts.iter().any(|r| r.len() > READOUT_COLUMNS);
+        let readout_header = if cut { format!("readout (first {READOUT_COLUMNS} values; all in the CSV)") } else { "readout".to_string() };
         println!();
-        println!("{:>4}  {:<5}  {:>9}  {:<8}  {:>8}  {:>10}  {:>22}  {:>6}  readout", "#", "kind", "q", "stability", "unstable", "max |λ|", "slowest τ", "starts");
+        println!("{:>4}  {:<5}  {:>9}  {:<8}  {:>8}  {:>10}  {:>22}  {:>6}  {readout_header}", "#", "kind", "q", "stability", "unstable", "max |λ|", "slowest τ", "starts");
         for (i, p) in report.points.iter().take(show).enumerate() {
             let max_modulus = p.spectrum.modes.first().map_or(f64::NAN, |m| m.modulus);
             let slowest = p.spectrum.modes.iter().filter_map(|m| m.tau_steps).fold(None, |acc: Option<f64>, t| Some(acc.map_or(t, |a| a.max(t))));
@@ -95,7 +99,10 @@ impl Summary {
                 PointKind::Fixed => "fixed",
                 PointKind::Slow => "slow",
             };
-            let readout: Vec<String> = self.readouts[i].iter().take(6).map(|v| format!("{v:+.2}")).collect();
+            let mut readout: Vec<String> = self.readouts[i].iter().take(READOUT_COLUMNS).map(|v| format!("{v:+.2}")).collect();
+            if self.readouts[i].len() > READOUT_COLUMNS {
+                readout.push("…".to_string());
+            }
             println!(
                 "{:>4}  {:<5}  {:>9.2e}  {:<8}  {:>8}  {:>10.6}  {:>22}  {:>6}  [{}]",
                 i, kind, p.q, stability_name(p.spectrum.stability), p.spectrum.n_unstable, max_modulus, tau, p.starts.len(), readout.join(", ")
@@ -106,6 +113,9 @@ impl Summary {
         }
     }
 }
+
+/// Readout values printed per row of the summary table.
+const READOUT_COLUMNS: usize = 6;
 
 fn stability_name(s: Stability) -> &'static str {
     match s {

@@ -138,14 +138,108 @@ fn progress_bar(enabled: bool, length: u64, label: &str) -> ProgressBar {
     bar
 }
 
+/// File in the output folder that records the options a run was started with, so that
+/// `--resume` can check it continues the same run.
+const OPTIONS_FILE: &str = "train-options.json";
+
+/// Returns the options that decide a run's results, as recorded in [`OPTIONS_FILE`].
+fn run_options(opts: &TrainOptions) -> serde_json::Value {
+    serde_json::json!({
+        "curriculum": opts.curriculum,
+        "preset": opts.preset,
+        "seed": opts.seed,
+        "aux_losses": opts.aux,
+        "compat": opts.compat,
+    })
+}
+
+/// Checks the output folder before training writes anything: a fresh run needs a folder
+/// without an earlier run in it, and `--resume` needs the options the folder's run was started
+/// with. Then records this run's options.
+fn prepare_out_dir(opts: &TrainOptions) -> Result<()> {
+    let options_path = opts.out.join(OPTIONS_FILE);
+    let current = run_options(opts);
+
+    if opts.resume {
+        if let Ok(text) = std::fs::read_to_string(&options_path) {
+            let recorded: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| Error::format(&options_path, format!("not a training options file: {e}")))?;
+            let differing = differing_options(&recorded, &current);
+            if !differing.is_empty() {
+                return Err(Error::invalid(
+                    "--resume",
+                    format!(
+                        "{} contains a run started with other options: {}. Rerun with the original options, or train into another --out folder",
+                        opts.out.display(),
+                        differing.join("; ")
+                    ),
+                ));
+            }
+            return Ok(());
+        }
+    } else {
+        let earlier = ["summary.json", "training.jsonl", "checkpoints", OPTIONS_FILE]
+            .iter()
+            .filter(|name| opts.out.join(name).exists())
+            .copied()
+            .collect::<Vec<_>>();
+        if !earlier.is_empty() {
+            return Err(Error::invalid(
+                "--out",
+                format!(
+                    "{} already contains a training run ({}). Continue it with --resume, or choose an empty folder",
+                    opts.out.display(),
+                    earlier.join(", ")
+                ),
+            ));
+        }
+    }
+    crate::io::write_json_atomic(&options_path, &current)
+}
+
+/// Preset fields that `--resume` may change: the number of sessions per RL stage, so that a
+/// finished run can be trained for longer.
+const RESUMABLE_PRESET_FIELDS: [&str; 3] = ["nocatch_sessions", "catch_sessions", "block_sessions"];
+
+/// Lists the options that differ between a recorded run and this one, as `key (was A, now B)`,
+/// with preset fields named one by one (`preset.session_trials`). Session counts may differ.
+fn differing_options(recorded: &serde_json::Value, current: &serde_json::Value) -> Vec<String> {
+    let missing = serde_json::Value::Null;
+    let mut differing = Vec::new();
+    for key in ["curriculum", "seed", "aux_losses", "compat", "preset"] {
+        let (was, now) = (recorded.get(key).unwrap_or(&missing), current.get(key).unwrap_or(&missing));
+        if was == now {
+            continue;
+        }
+        match (was.as_object(), now.as_object()) {
+            (Some(was_fields), Some(now_fields)) if key == "preset" => {
+                for (field, now_value) in now_fields {
+                    let was_value = was_fields.get(field).unwrap_or(&missing);
+                    if was_value != now_value && !RESUMABLE_PRESET_FIELDS.contains(&field.as_str()) {
+                        differing.push(format!("preset.{field} (was {was_value}, now {now_value})"));
+                    }
+                }
+            }
+            _ => differing.push(format!("{key} (was {was}, now {now})")),
+        }
+    }
+    differing
+}
+
 /// Trains one network and returns its summary. Everything is written under `opts.out`.
+///
+/// Errors before anything is written: an invalid preset, an output folder that already contains
+/// a run (without `--resume`), or one whose run was started with other options (with it).
 pub fn train(opts: &TrainOptions) -> Result<TrainSummary> {
     let started = Instant::now();
     let preset = &opts.preset;
+    preset.validate()?;
     let [h1, h2] = preset.hidden;
+    std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(opts.out.as_path(), e))?;
+    prepare_out_dir(opts)?;
     let ckpt_dir = opts.out.join("checkpoints");
     let log_dir = opts.out.join("logs");
-    for dir in [&opts.out, &ckpt_dir, &log_dir] {
+    for dir in [&ckpt_dir, &log_dir] {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.as_path(), e))?;
     }
     let training_log = opts.out.join("training.jsonl");
@@ -414,5 +508,46 @@ mod tests {
         train(&tiny_run(resumed.path(), 2, true)).unwrap();
 
         assert_eq!(weights(resumed.path()), weights(straight.path()));
+    }
+
+    #[test]
+    fn fresh_run_rejects_used_folder() {
+        let out = tempfile::tempdir().unwrap();
+        train(&tiny_run(out.path(), 1, false)).unwrap();
+        let before = std::fs::read(out.path().join("summary.json")).unwrap();
+
+        let err = train(&tiny_run(out.path(), 1, false)).unwrap_err().to_string();
+        assert!(err.contains("already contains a training run"), "{err}");
+        assert!(err.contains("--resume"), "{err}");
+        assert_eq!(std::fs::read(out.path().join("summary.json")).unwrap(), before);
+    }
+
+    #[test]
+    fn resume_rejects_other_options() {
+        let out = tempfile::tempdir().unwrap();
+        train(&tiny_run(out.path(), 1, false)).unwrap();
+        let before = std::fs::read(out.path().join("summary.json")).unwrap();
+
+        let mut other_seed = tiny_run(out.path(), 1, true);
+        other_seed.seed = 8;
+        let err = train(&other_seed).unwrap_err().to_string();
+        assert!(err.contains("seed (was 7, now 8)"), "{err}");
+
+        let mut other_sessions = tiny_run(out.path(), 1, true);
+        other_sessions.preset.session_trials = 30;
+        let err = train(&other_sessions).unwrap_err().to_string();
+        assert!(err.contains("preset.session_trials (was 20, now 30)"), "{err}");
+        assert_eq!(std::fs::read(out.path().join("summary.json")).unwrap(), before);
+    }
+
+    #[test]
+    fn invalid_preset_fails_before_writing() {
+        let parent = tempfile::tempdir().unwrap();
+        let out = parent.path().join("run");
+        let mut opts = tiny_run(&out, 1, false);
+        opts.preset.window_steps = 1;
+        let err = train(&opts).unwrap_err().to_string();
+        assert!(err.contains("window_steps = 1"), "{err}");
+        assert!(!out.exists());
     }
 }

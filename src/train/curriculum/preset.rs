@@ -141,7 +141,7 @@ impl Preset {
     ///
     /// The critic weight λ_V is 0.05 instead of the study's 5e-4. With 5e-4, conventional
     /// networks settled on waiting through every trial and showed no offer dependence within
-    /// this budget; at 0.05 every curriculum learned it (sweep in docs/training.md). Our
+    /// this budget. At 0.05 every curriculum learned it (sweep in docs/training.md). Our
     /// reading is that the critic's gradient teaches the shared LSTMs to hold the offer,
     /// because the value of a waiting state grows with the offer.
     pub fn small() -> Self {
@@ -190,11 +190,107 @@ impl Preset {
         let parsed: serde_json::Value = serde_json::from_str(value)
             .map_err(|_| Error::invalid("preset value", format!("{key}={value}: not a number or JSON array")))?;
         fields.insert(key.to_string(), parsed);
-        serde_json::from_value(object).map_err(|e| Error::invalid("preset value", format!("{key}={value}: {e}")))
+        let preset: Preset =
+            serde_json::from_value(object).map_err(|e| Error::invalid("preset value", format!("{key}={value}: {e}")))?;
+        preset.validate()?;
+        Ok(preset)
+    }
+
+    /// Checks that every size and count is in range and every rate and weight is finite, so
+    /// that a bad `--set` value fails before anything is trained.
+    ///
+    /// Session counts may be 0, which skips an RL stage. Units, batches, epoch limits and
+    /// trial counts must be at least 1. A window needs 2 steps, because its last step only
+    /// bootstraps the return.
+    pub fn validate(&self) -> Result<()> {
+        let at_least = [
+            ("hidden", self.hidden[0].min(self.hidden[1]), 1),
+            ("simple_batch", self.simple_batch, 1),
+            ("simple_max_epochs", self.simple_max_epochs, 1),
+            ("simple_patience", self.simple_patience, 1),
+            ("intermediate_batch", self.intermediate_batch, 1),
+            ("intermediate_round_epochs", self.intermediate_round_epochs, 1),
+            ("intermediate_max_rounds", self.intermediate_max_rounds, 1),
+            ("inference_sequences", self.inference_sequences, 1),
+            ("inference_trials", self.inference_trials, 1),
+            ("inference_round_epochs", self.inference_round_epochs, 1),
+            ("inference_max_epochs", self.inference_max_epochs, 1),
+            ("session_trials", self.session_trials, 1),
+            ("window_steps", self.window_steps, 2),
+            ("reset_every_trials", self.reset_every_trials, 1),
+            ("regularizer_batch", self.regularizer_batch, 1),
+            ("evaluation_trials", self.evaluation_trials, 1),
+        ];
+        for (key, value, min) in at_least {
+            if value < min {
+                return Err(Error::invalid("preset value", format!("{key} = {value}; expected at least {min}")));
+            }
+        }
+
+        let rates = [
+            ("kindergarten_lr", self.kindergarten_lr),
+            ("inference_lr", self.inference_lr),
+            ("rl_lr", self.rl_lr),
+        ];
+        for (key, value) in rates {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(Error::invalid("preset value", format!("{key} = {value}; expected a finite learning rate above 0")));
+            }
+        }
+
+        let non_negative = [
+            ("intermediate_stop_loss", self.intermediate_stop_loss),
+            ("inference_stop_ce", self.inference_stop_ce),
+            ("inference_mse_weight", self.inference_mse_weight),
+            ("inference_ce_weight", self.inference_ce_weight),
+            ("entropy_weight", self.entropy_weight),
+            ("value_weight", self.value_weight),
+        ];
+        for (key, value) in non_negative {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(Error::invalid("preset value", format!("{key} = {value}; expected a finite number ≥ 0")));
+            }
+        }
+        Ok(())
     }
 
     /// Total RL sessions, identical for every curriculum so that learning speed compares.
     pub fn rl_sessions(&self) -> usize {
         self.nocatch_sessions + self.catch_sessions + self.block_sessions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn override_rejects_out_of_range_values() {
+        let small = Preset::small();
+        let cases = [
+            ("hidden", "[0,0]", "hidden = 0; expected at least 1"),
+            ("session_trials", "0", "session_trials = 0; expected at least 1"),
+            ("window_steps", "1", "window_steps = 1; expected at least 2"),
+            ("rl_lr", "-1", "rl_lr = -1; expected a finite learning rate above 0"),
+            ("rl_lr", "0", "rl_lr = 0; expected a finite learning rate above 0"),
+            ("value_weight", "-0.5", "value_weight = -0.5; expected a finite number ≥ 0"),
+        ];
+        for (key, value, expected) in cases {
+            let err = small.with_override(key, value).unwrap_err().to_string();
+            assert!(err.contains(expected), "{key}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn override_accepts_skipped_stage() {
+        let preset = Preset::small().with_override("nocatch_sessions", "0").unwrap();
+        assert_eq!(preset.nocatch_sessions, 0);
+        assert_eq!(preset.rl_sessions(), 35);
+    }
+
+    #[test]
+    fn presets_are_valid() {
+        Preset::small().validate().unwrap();
+        Preset::paper().validate().unwrap();
     }
 }
