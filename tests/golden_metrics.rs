@@ -58,7 +58,7 @@ fn golden_metrics(name: &str) -> Value {
         "offer_slope_p": behavior.offer_sensitivity.as_ref().map(|o| o.p_value),
         "wt_high_over_low_20ul": behavior.block_sensitivity.as_ref().map(|b| b.ratio),
         "opt_out_rate": behavior.rates.opted_out,
-        "reward_rate_ul_per_s": behavior.rates.reward_rate_ul_per_s,
+        "reward_rate_per_s": behavior.rates.reward_rate_per_s,
         "slow_dynamics": slow,
     });
     round_value(&metrics)

@@ -45,8 +45,9 @@ pub struct OutcomeRates {
     pub timeout: Option<f64>,
     /// Opt-outs over non-catch trials, where opting out forgoes a reward.
     pub opted_out_non_catch: Option<f64>,
-    /// Delivered reward per second of session time, µL/s.
-    pub reward_rate_ul_per_s: Option<f64>,
+    /// Net reward per second of session time: offers delivered minus wait costs and opt-out
+    /// penalties, in the task's reward units (1 unit = 1 µL of offer).
+    pub reward_rate_per_s: Option<f64>,
 }
 
 /// The trainer's stop rule: a positive offer slope with p < 0.01 and a high/low wait-time
@@ -142,7 +143,7 @@ pub fn outcome_rates(trials: &[BehaviorTrial]) -> Result<OutcomeRates> {
         opted_out: fraction(count(Outcome::OptedOut), n),
         timeout: fraction(count(Outcome::Timeout), n),
         opted_out_non_catch: fraction(non_catch_opt_outs, non_catch.len()),
-        reward_rate_ul_per_s: (duration > 0.0).then(|| reward / duration),
+        reward_rate_per_s: (duration > 0.0).then(|| reward / duration),
     })
 }
 

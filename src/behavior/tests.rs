@@ -186,11 +186,11 @@ fn outcome_rates_divide_by_trials_present() {
     assert_eq!(rates.opted_out_non_catch, Some(0.0));
     let reward: f64 = trials.iter().map(|t| t.reward_total).sum();
     let duration: f64 = trials.iter().map(|t| t.duration_s).sum();
-    assert!((rates.reward_rate_ul_per_s.unwrap() - reward / duration).abs() < 1e-12);
+    assert!((rates.reward_rate_per_s.unwrap() - reward / duration).abs() < 1e-12);
 
     let empty = outcome_rates(&[]).unwrap();
     assert_eq!(empty.rewarded, None);
-    assert_eq!(empty.reward_rate_ul_per_s, None);
+    assert_eq!(empty.reward_rate_per_s, None);
 }
 
 #[test]

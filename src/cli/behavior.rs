@@ -92,11 +92,11 @@ pub fn run(args: &BehaviorArgs, quiet: bool) -> anyhow::Result<()> {
         }
         let fmt = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.3}"));
         println!(
-            "opt-out rate {}  rewarded {}  timeout {}  reward rate {} µL/s",
+            "opt-out rate {}  rewarded {}  timeout {}  reward rate {} reward units per s",
             fmt(report.rates.opted_out),
             fmt(report.rates.rewarded),
             fmt(report.rates.timeout),
-            fmt(report.rates.reward_rate_ul_per_s)
+            fmt(report.rates.reward_rate_per_s)
         );
         println!("criterion (slope p < 0.01 and WT_high/WT_low < 1 with p < 0.05): {}", if report.criterion.met { "met" } else { "not met" });
         println!("wrote behavior.json, wait_times.csv, wait_time.svg in {}", out.display());

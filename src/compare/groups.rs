@@ -192,7 +192,7 @@ pub fn ranked_samples(a: &[Option<f64>], b: &[Option<f64>], missing: Missing) ->
     }
 }
 
-/// Mean ± SEM learning curve of each group: training reward rate (µL/s) against RL session
+/// Mean ± SEM learning curve of each group: training reward rate (reward units per s) against RL session
 /// number (1, 2, … across stages). At each session the mean is over the networks that ran it.
 pub fn learning_curves(groups: &[Group]) -> Vec<GroupCurve> {
     groups

@@ -292,7 +292,7 @@ pub const METRICS: &[MetricDef] = &[
     },
     MetricDef {
         id: "final_reward_rate",
-        label: "reward rate, last session (µL/s)",
+        label: "reward rate, last session (reward units per s)",
         missing: Missing::Drop,
         extract: |m| m.sessions.last().map(|s| s.evaluation_reward_rate_per_s),
     },

@@ -252,7 +252,7 @@ pub fn write_figures(
 
     if selection.learning_curves {
         let curves = LearningCurvesData {
-            metric_label: "training reward rate (µL/s)".into(),
+            metric_label: "training reward rate (reward units per s)".into(),
             groups: learning_curves(groups),
             stage_boundaries: stage_boundaries(groups),
         };
@@ -264,7 +264,7 @@ pub fn write_figures(
         figures.push(Figure {
         file: "learning_curves.svg".into(),
         caption: format!(
-            "Learning curves of {}: mean training reward rate (µL/s, rewards minus costs) per RL session, with a ±1 SEM band \
+            "Learning curves of {}: mean training reward rate (reward units per s: offers minus costs and penalties) per RL session, with a ±1 SEM band \
              across each group's networks; dashed lines mark the start of each RL stage (no-catch, catch, block) and name \
              the groups whose first network changes stage there. Sessions are numbered across stages from 1; \
              supervised pretraining is not shown.",

@@ -37,7 +37,7 @@ pub struct StageBoundary {
 /// Input of [`draw_learning_curves`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LearningCurvesData {
-    /// Description of the metric with its unit, such as "reward rate (µL/s)".
+    /// Description of the metric with its unit, such as "reward rate (reward units per s)".
     pub metric_label: String,
     /// One curve per group, drawn in this order.
     pub groups: Vec<GroupCurve>,
