@@ -82,10 +82,19 @@ pub fn run(args: &TrainArgs, quiet: bool) -> anyhow::Result<()> {
         progress: !quiet,
     };
     super::common::create_out_dir(&args.out)?;
+    if !quiet {
+        // Training has no signal handler: an interrupted run keeps its finished stages and
+        // sessions, and this line tells the user how to continue it.
+        eprintln!(
+            "training into {}. If it is interrupted, rerun the same command with --resume to continue it.",
+            args.out.display()
+        );
+    }
     let summary = train(&opts)?;
 
     if !quiet {
-        println!("curriculum {} preset {} seed {}: {:.1} s", summary.curriculum, opts.preset.name, summary.seed, summary.seconds);
+        let resumed = if args.resume { " (this invocation only)" } else { "" };
+        println!("curriculum {} preset {} seed {}: {:.1} s{resumed}", summary.curriculum, opts.preset.name, summary.seed, summary.seconds);
         for s in &summary.sessions {
             let slope = s.evaluation.offer_sensitivity.as_ref().map(|o| format!("{:+.3} s/log2 µL (p {:.2e})", o.slope, o.p_value));
             let ratio = s.evaluation.block_sensitivity.as_ref().map(|b| format!("{:.3} (p {:.2e})", b.ratio, b.p_high_less));

@@ -70,6 +70,8 @@ pub struct TrainSummary {
     /// with p < 0.01 (the criterion's first half).
     pub trials_to_offer_slope: Option<usize>,
     pub final_checkpoint: String,
+    /// Wall time of this invocation, s. After `--resume` it counts only the resumed part; the
+    /// per-session `seconds` in `training.jsonl` cover the whole run's RL sessions.
     pub seconds: f64,
     pub version: &'static str,
 }
