@@ -83,8 +83,8 @@ pub fn run(args: &TrainArgs, quiet: bool) -> anyhow::Result<()> {
     };
     super::common::create_out_dir(&args.out)?;
     if !quiet {
-        // Training has no signal handler: an interrupted run keeps its finished stages and
-        // sessions, and this line tells the user how to continue it.
+        // Training installs no signal handler. An interrupted run keeps its finished stages and
+        // sessions, so this line shows the user how to continue it.
         eprintln!(
             "training into {}. If it is interrupted, rerun the same command with --resume to continue it.",
             args.out.display()

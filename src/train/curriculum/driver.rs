@@ -163,7 +163,13 @@ fn prepare_out_dir(opts: &TrainOptions) -> Result<()> {
     let current = run_options(opts);
 
     if opts.resume {
-        if let Ok(text) = std::fs::read_to_string(&options_path) {
+        let recorded_text = match std::fs::read_to_string(&options_path) {
+            Ok(text) => Some(text),
+            // A run from before the options file existed, or a fresh folder: nothing to check.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io(&options_path, e)),
+        };
+        if let Some(text) = recorded_text {
             let recorded: serde_json::Value =
                 serde_json::from_str(&text).map_err(|e| Error::format(&options_path, format!("not a training options file: {e}")))?;
             let differing = differing_options(&recorded, &current);
